@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './index.js';
+
+const MINIMAL = `
+server:
+  host: 127.0.0.1
+  port: 8600
+storage:
+  url: sqlite:./.warden/warden.db
+providers:
+  - name: openai
+    type: openai
+    base_url: https://api.openai.com/v1
+    api_key: \${OPENAI_API_KEY}
+    models: ["gpt-*", "o*", "text-embedding-*"]
+  - name: anthropic
+    type: anthropic
+    base_url: https://api.anthropic.com
+    api_key: \${ANTHROPIC_API_KEY}
+    models: ["claude-*"]
+`;
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('accepts the minimal documented file and resolves ${ENV} secrets', () => {
+    const c = parseConfig(MINIMAL, 'warden.yaml', { OPENAI_API_KEY: 'sk-test', ANTHROPIC_API_KEY: 'ak-test' });
+    expect(c.server.port).toBe(8600);
+    expect(c.providers.map((p) => [p.name, p.api_key])).toEqual([['openai', 'sk-test'], ['anthropic', 'ak-test']]);
+    expect(c.warnings).toEqual([]);
+    expect(c.upstream.headers_timeout_ms).toBeGreaterThan(0);
+    expect(Object.isFrozen(c.providers[0])).toBe(true);
+  });
+
+  it('warns, naming the key, when a referenced variable is unset', () => {
+    const c = parseConfig(MINIMAL, 'warden.yaml', { OPENAI_API_KEY: 'sk' });
+    expect(c.warnings).toEqual(['providers[1].api_key refers to ${ANTHROPIC_API_KEY}, which is not set; using an empty value']);
+  });
+
+  it('supports ${VAR:-default}', () => {
+    const c = parseConfig('storage:\n  url: ${DB:-sqlite::memory:}\n', 'x', {});
+    expect(c.storage.url).toBe('sqlite::memory:');
+  });
+
+  it('lets WARDEN_* environment variables override the file', () => {
+    const c = parseConfig(MINIMAL, 'f', { WARDEN_PORT: '9100', WARDEN_HOST: '0.0.0.0', WARDEN_DATABASE_URL: 'postgres://u@h:5432/db', WARDEN_LOG_LEVEL: 'debug' });
+    expect([c.server.port, c.server.host, c.storage.url, c.log.level]).toEqual([9100, '0.0.0.0', 'postgres://u@h:5432/db', 'debug']);
+  });
+
+  it('names the key and the problem for a wrong type', () => {
+    const msg = errorOf(() => parseConfig('server:\n  port: eighty\n', 'f', {}));
+    expect(msg).toContain('server.port');
+    expect(msg).toContain('"eighty"');
+  });
+
+  it('names an unknown provider type by its path', () => {
+    const msg = errorOf(() => parseConfig(MINIMAL.replace('type: anthropic', 'type: antropic'), 'f', {}));
+    expect(msg).toContain('providers[1].type');
+  });
+
+  it('names a misspelt key', () => {
+    const msg = errorOf(() => parseConfig('server:\n  prot: 80\n', 'f', {}));
+    expect(msg).toContain('server.prot: unknown key');
+  });
+
+  it('rejects a bad WARDEN_PORT naming the variable', () => {
+    expect(errorOf(() => parseConfig('', 'f', { WARDEN_PORT: 'abc' }))).toContain('WARDEN_PORT');
+  });
+
+  it('rejects invalid YAML with its line', () => {
+    expect(errorOf(() => parseConfig('server:\n  port: [1,\n', 'f', {}))).toMatch(/not valid YAML at line \d/);
+  });
+
+  it('rejects duplicate provider names and unknown storage schemes', () => {
+    const dup = MINIMAL.replace('name: anthropic', 'name: openai');
+    expect(errorOf(() => parseConfig(dup, 'f', {}))).toContain('providers[1].name');
+    expect(errorOf(() => parseConfig('storage:\n  url: mysql://x\n', 'f', {}))).toContain('storage.url');
+  });
+});

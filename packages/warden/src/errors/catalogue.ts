@@ -1,0 +1,154 @@
+/**
+ * Every error a user can see, in one place: code → category, status and a
+ * message written for a person. Routes and stages raise WardenError with a
+ * code from here; the HTTP layer renders the one envelope.
+ */
+export type ErrorCategory =
+  | 'authentication'
+  | 'authorization'
+  | 'validation'
+  | 'not_found'
+  | 'rate_limit'
+  | 'upstream'
+  | 'unavailable'
+  | 'internal';
+
+interface CatalogueEntry {
+  type: ErrorCategory;
+  status: number;
+  message: string;
+}
+
+export const ERRORS = {
+  missing_api_key: {
+    type: 'authentication',
+    status: 401,
+    message: 'No API key was sent. Pass a Warden key as "Authorization: Bearer wdn_..." or "x-api-key: wdn_...".',
+  },
+  invalid_api_key: {
+    type: 'authentication',
+    status: 401,
+    message: 'The API key is not valid. Check that you copied the whole key, or create a new one with "warden keys create".',
+  },
+  revoked_api_key: {
+    type: 'authentication',
+    status: 401,
+    message: 'This API key has been revoked. Ask an administrator for a new key.',
+  },
+  admin_required: {
+    type: 'authorization',
+    status: 403,
+    message: 'This endpoint needs a key with the admin role.',
+  },
+  model_not_allowed: {
+    type: 'authorization',
+    status: 403,
+    message: 'This key may not use the requested model.',
+  },
+  invalid_json: {
+    type: 'validation',
+    status: 400,
+    message: 'The request body is not valid JSON.',
+  },
+  invalid_request: {
+    type: 'validation',
+    status: 400,
+    message: 'The request is not valid.',
+  },
+  missing_model: {
+    type: 'validation',
+    status: 400,
+    message: 'The request body must name a "model".',
+  },
+  unsupported_media_type: {
+    type: 'validation',
+    status: 415,
+    message: 'Send the request body as JSON with "Content-Type: application/json".',
+  },
+  body_too_large: {
+    type: 'validation',
+    status: 413,
+    message: 'The request body is larger than this gateway accepts.',
+  },
+  invalid_cursor: {
+    type: 'validation',
+    status: 400,
+    message: 'The cursor is not valid. Pass the nextCursor value from a previous page unchanged.',
+  },
+  not_found: {
+    type: 'not_found',
+    status: 404,
+    message: 'There is no such endpoint.',
+  },
+  unknown_model: {
+    type: 'not_found',
+    status: 404,
+    message: 'No configured provider serves this model.',
+  },
+  key_not_found: {
+    type: 'not_found',
+    status: 404,
+    message: 'There is no API key with this id.',
+  },
+  upstream_unreachable: {
+    type: 'upstream',
+    status: 502,
+    message: 'The upstream provider could not be reached.',
+  },
+  upstream_bad_response: {
+    type: 'upstream',
+    status: 502,
+    message: 'The upstream provider closed the connection or sent a response that could not be read.',
+  },
+  upstream_timeout: {
+    type: 'upstream',
+    status: 504,
+    message: 'The upstream provider did not answer in time.',
+  },
+  storage_unavailable: {
+    type: 'unavailable',
+    status: 503,
+    message: 'The gateway cannot reach its storage right now. Try again shortly.',
+  },
+  shutting_down: {
+    type: 'unavailable',
+    status: 503,
+    message: 'The gateway is shutting down. Retry against another instance.',
+  },
+  internal: {
+    type: 'internal',
+    status: 500,
+    message: 'Something went wrong inside the gateway. The request id identifies it in the logs.',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An expected, user-facing failure. Never carries a stack to the client. */
+export class WardenError extends Error {
+  readonly code: ErrorCode;
+  readonly type: ErrorCategory;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string) {
+    const entry: CatalogueEntry = ERRORS[code];
+    super(message ?? entry.message);
+    this.name = 'WardenError';
+    this.code = code;
+    this.type = entry.type;
+    this.status = entry.status;
+  }
+}
+
+export interface ErrorEnvelope {
+  /** Anthropic's SDK and clients expect a top-level "type":"error" on /v1/messages. */
+  type?: 'error';
+  error: { type: ErrorCategory; code: string; message: string; request_id: string };
+}
+
+export function envelope(err: WardenError, requestId: string, anthropic = false): ErrorEnvelope {
+  const body: ErrorEnvelope = {
+    error: { type: err.type, code: err.code, message: err.message, request_id: requestId },
+  };
+  return anthropic ? { type: 'error', ...body } : body;
+}

@@ -1,0 +1,116 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/index.js';
+import { EventWriter } from './events/index.js';
+import { buildServer } from './http/server.js';
+import type { HealthState } from './http/routes/health.js';
+import { KeyAuthenticator } from './identity/index.js';
+import { LlmForwarder, PriceTable, ProviderRouter } from './proxy/index.js';
+import { openStorage, redactUrl } from './storage/index.js';
+import type { Storage } from './storage/types.js';
+import { GatewayMetrics, createLogger, type Logger } from './telemetry/index.js';
+import { VERSION } from './version.js';
+
+export interface GatewayOptions {
+  /** Use this logger instead of one built from config (tests). */
+  logger?: Logger;
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8600 */
+  readonly url: string;
+  readonly storage: Storage;
+  readonly writer: EventWriter;
+  readonly logger: Logger;
+  /** Stop accepting, finish in-flight requests, write every queued event, close storage. */
+  close(): Promise<void>;
+}
+
+/** Longest a shutdown waits for in-flight requests before cutting connections. */
+const DRAIN_DEADLINE_MS = 30_000;
+
+/**
+ * Stop accepting and let in-flight requests finish. Sockets that finish a
+ * request after close() began would sit idle until the keep-alive timeout,
+ * so they are closed as they go idle; past the deadline, all are cut.
+ */
+async function drain(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  const deadline = setTimeout(() => app.server.closeAllConnections(), DRAIN_DEADLINE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(deadline);
+  }
+}
+
+/** The one composition root: every implementation is chosen here, once. */
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
+  const logger = opts.logger ?? createLogger({ level: config.log.level });
+  for (const w of config.warnings) logger.warn({ config: config.source }, w);
+
+  const storage = await openStorage(config.storage.url);
+  const health: HealthState = { startedAt: Date.now(), version: VERSION, migrated: false };
+  const applied = await storage.migrate();
+  health.migrated = true;
+  if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+
+  // The gauge reads the writer's depth at scrape time, after both exist.
+  const metrics = new GatewayMetrics(() => writer.depth);
+  const writer: EventWriter = new EventWriter(
+    storage,
+    { batchSize: config.events.batch_size, flushIntervalMs: config.events.flush_interval_ms, queueLimit: config.events.queue_limit },
+    {
+      written: (n, s) => {
+        metrics.eventsWritten.inc(n);
+        metrics.eventBatchDuration.observe(s);
+      },
+      dropped: (n) => metrics.eventsDropped.inc(n),
+      failed: (err) => {
+        metrics.eventWriteFailures.inc();
+        logger.error({ err: { message: (err as Error)?.message } }, 'event batch write failed; will retry');
+      },
+    },
+  );
+  const prices = new PriceTable(config.pricing);
+  const router = new ProviderRouter(config.providers, config.upstream);
+  const app = buildServer({
+    config,
+    storage,
+    writer,
+    metrics,
+    logger,
+    auth: new KeyAuthenticator(storage),
+    forwarder: new LlmForwarder(router, prices),
+    router,
+    prices,
+    health,
+  });
+
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    await Promise.allSettled([router.close(), storage.close()]);
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, storage: redactUrl(config.storage.url), providers: config.providers.map((p) => p.name), version: VERSION }, 'warden listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await drain(app);
+      const lost = await writer.close();
+      if (lost > 0) logger.error({ events: lost }, 'could not write queued events before shutdown');
+      await router.close();
+      await storage.close();
+      logger.info({ written: writer.stats().written }, 'warden stopped');
+      logger.flush();
+    })());
+
+  return { app, url, storage, writer, logger, close };
+}

@@ -1,0 +1,83 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WardenError } from '../../errors/index.js';
+import { keyAllowsModel } from '../../identity/index.js';
+import { PROXY_ROUTES, type ProxyRoute } from '../../proxy/index.js';
+import type { ServerDeps } from '../server.js';
+
+/** The OpenAI- and Anthropic-shaped LLM endpoints. */
+export function proxyRoutes(deps: ServerDeps) {
+  return async function register(app: FastifyInstance): Promise<void> {
+    // Keep the body as the exact bytes the client sent: Warden forwards them unchanged.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+    for (const route of PROXY_ROUTES) {
+      app.post(route.path, { config: { auth: 'key', audited: true, anthropic: route.family === 'anthropic' } }, (request, reply) =>
+        handle(route, request, reply, deps),
+      );
+    }
+
+    app.get('/v1/models', { config: { auth: 'key', audited: true } }, async (request) => {
+      const models = deps.router.listModels(deps.prices, request.warden.key?.models ?? null);
+      if (request.headers['anthropic-version'] !== undefined) {
+        // Anthropic's SDK lists models from the same path in its own shape.
+        return {
+          data: models.map((m) => ({ type: 'model', id: m.id, display_name: m.id, created_at: '1970-01-01T00:00:00Z' })),
+          has_more: false,
+          first_id: models[0]?.id ?? null,
+          last_id: models.at(-1)?.id ?? null,
+        };
+      }
+      return { object: 'list', data: models.map((m) => ({ id: m.id, object: 'model', created: 0, owned_by: m.provider })) };
+    });
+  };
+}
+
+async function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply, deps: ServerDeps): Promise<FastifyReply> {
+  const ctx = request.warden;
+  const draft = ctx.draft;
+  const raw = request.body;
+  if (!Buffer.isBuffer(raw) || raw.length === 0) throw new WardenError('invalid_json', 'The request body is empty; send a JSON object.');
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new WardenError('invalid_json');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new WardenError('invalid_request', 'The request body must be a JSON object.');
+  const json = body as Record<string, unknown>;
+  const model = json.model;
+  if (typeof model !== 'string' || model === '') throw new WardenError('missing_model');
+  draft.model = model;
+  if (json.stream === true) draft.detail = { stream: true };
+
+  if (!keyAllowsModel(ctx.key?.models ?? null, model)) {
+    draft.decision = 'deny';
+    throw new WardenError('model_not_allowed', `This key may not use the model "${model}".`);
+  }
+  const provider = deps.forwarder.route(route.family, model);
+  if (!provider) throw new WardenError('unknown_model', `No configured provider serves the model "${model}" on ${route.path}.`);
+  draft.provider = provider.name;
+  draft.decision = 'allow';
+
+  const abort = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  const result = await deps.forwarder.forward(
+    {
+      route,
+      provider,
+      model,
+      body: json,
+      rawBody: raw,
+      headers: request.headers,
+      requestId: ctx.requestId,
+      traceparent: ctx.traceparent,
+      startedAt: ctx.startedAt,
+      signal: abort.signal,
+    },
+    draft,
+  );
+  return reply.code(result.status).headers(result.headers).send(result.body);
+}

@@ -1,0 +1,82 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { WardenError } from '../errors/index.js';
+import type { EventWriter } from '../events/index.js';
+import { type KeyAuthenticator, extractToken } from '../identity/index.js';
+import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
+import type { Storage } from '../storage/types.js';
+import type { GatewayMetrics } from '../telemetry/index.js';
+import { finalize, requestIdFrom, startContext } from './context.js';
+import { renderError } from './render-error.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes, type HealthState } from './routes/health.js';
+import { proxyRoutes } from './routes/proxy.js';
+
+export interface ServerDeps {
+  config: Config;
+  storage: Storage;
+  writer: EventWriter;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  auth: KeyAuthenticator;
+  forwarder: LlmForwarder;
+  router: ProviderRouter;
+  prices: PriceTable;
+  health: HealthState;
+}
+
+/** The HTTP edge: translates requests into calls on the pipeline modules, and nothing more. */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const { config, logger } = deps;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.server.body_limit_bytes,
+    trustProxy: config.server.trust_proxy,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    keepAliveTimeout: 72_000,
+  });
+
+  app.decorateRequest('warden', null as never);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.warden = startContext(request);
+    reply.header('x-request-id', request.id);
+    reply.raw.once('close', () => finalize(request, reply, deps));
+    const auth = request.routeOptions.config?.auth ?? 'none';
+    if (auth !== 'none') await authenticate(request, auth === 'admin', deps);
+  });
+
+  app.setErrorHandler((err, request, reply) => renderError(err, request, reply, logger));
+  app.setNotFoundHandler((request, reply) => renderError(new WardenError('not_found'), request, reply, logger));
+
+  app.register(proxyRoutes(deps));
+  app.register(adminRoutes(deps));
+  app.register(healthRoutes(deps));
+  return app;
+}
+
+async function authenticate(request: import('fastify').FastifyRequest, needAdmin: boolean, deps: ServerDeps): Promise<void> {
+  const d = request.warden.draft;
+  try {
+    const key = await deps.auth.authenticate(extractToken(request.headers));
+    request.warden.key = key;
+    d.keyId = key.id;
+    d.orgId = key.orgId;
+    d.role = key.role;
+  } catch (err) {
+    if (err instanceof WardenError && err.type === 'authentication') {
+      d.kind = 'auth.failure';
+      d.decision = 'deny';
+      d.detail = { reason: err.code };
+      deps.metrics.authFailures.inc({ reason: err.code });
+    }
+    throw err;
+  }
+  if (needAdmin && request.warden.key?.role !== 'admin') {
+    d.decision = 'deny';
+    throw new WardenError('admin_required');
+  }
+}

@@ -1,0 +1,10 @@
+export { startGateway } from './gateway.js';
+export type { Gateway, GatewayOptions } from './gateway.js';
+export { loadConfig, parseConfig, ConfigError } from './config/index.js';
+export type { Config } from './config/index.js';
+export { openStorage } from './storage/index.js';
+export type { Storage, KeyRecord, Role } from './storage/types.js';
+export { newKey, hashKey } from './identity/index.js';
+export { WardenError, ERRORS } from './errors/index.js';
+export type { WardenEvent, StoredEvent } from './events/index.js';
+export { VERSION } from './version.js';

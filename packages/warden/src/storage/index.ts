@@ -1,0 +1,45 @@
+import type { StorageLogger } from './key-revision-listener.js';
+import { PostgresStorage } from './postgres.js';
+import { SqliteStorage } from './sqlite.js';
+import type { Storage } from './types.js';
+import { urlScheme } from './url.js';
+
+export type {
+  AuditFailureReason,
+  AuditVerifyResult,
+  EventPage,
+  EventQuery,
+  KeyRecord,
+  MigrationStatus,
+  Role,
+  Storage,
+} from './types.js';
+export { ROLES } from './types.js';
+export { StorageError, type StorageErrorCode } from './event-log.js';
+export type { StorageLogger } from './key-revision-listener.js';
+export { redactUrl } from './url.js';
+export { PostgresStorage, SqliteStorage };
+
+export interface OpenStorageOptions {
+  /** Where connection trouble that does not fail a call is reported. */
+  log?: StorageLogger;
+}
+
+/**
+ * Opens the adapter named by the URL scheme. Does not migrate: the caller
+ * decides when (`warden migrate`, or at gateway start-up).
+ */
+export async function openStorage(url: string, options: OpenStorageOptions = {}): Promise<Storage> {
+  const scheme = urlScheme(url);
+  switch (scheme) {
+    case 'sqlite:':
+      return new SqliteStorage(url);
+    case 'postgres:':
+    case 'postgresql:':
+      if (url.slice(scheme.length).startsWith('//')) return new PostgresStorage(url, { log: options.log });
+      break;
+  }
+  // Only the scheme is named: the rest of the URL may hold a password.
+  const named = scheme === undefined ? 'a URL with no scheme' : `URL scheme "${scheme}"`;
+  throw new Error(`unsupported storage ${named}: use sqlite:<path>, postgres:// or postgresql://`);
+}

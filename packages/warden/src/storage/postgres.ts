@@ -1,0 +1,174 @@
+import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { GENESIS_HASH } from '../audit/chain.js';
+import type { WardenEvent } from '../events/event.js';
+import { linkBatch } from './chain-batch.js';
+import { migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
+import { KEYS_CHANNEL, KeyRevisionListener, type StorageLogger } from './key-revision-listener.js';
+import { migrationProvider } from './migrations.js';
+import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, type Database } from './schema.js';
+import type { AuditVerifyResult, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
+
+export interface PostgresStorageOptions {
+  log?: StorageLogger | undefined;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+/** Advisory lock key serialising chain appends ("WARDEN" in ASCII). */
+const CHAIN_LOCK = 0x5741_5244_454e;
+/** Bind parameters per statement are capped at 65535 by the wire protocol. */
+const INSERT_CHUNK = Math.floor(65_000 / EVENT_INSERT_COLUMNS.length);
+
+const INT8_OID = 20;
+
+/**
+ * Per-pool type parsing: int8 (bigint columns, count(*)) as a JS number.
+ * Epoch-ms timestamps and seq stay far below 2^53. Set here, not on the global
+ * pg.types, so other pg users in the process keep pg's defaults.
+ */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export class PostgresStorage implements Storage {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+  readonly db: Kysely<Database>;
+  readonly #migrator: Migrator;
+  readonly #revision: KeyRevisionListener;
+  #closing: Promise<void> | undefined;
+
+  constructor(url: string, options: PostgresStorageOptions = {}) {
+    this.pool = new pg.Pool({ connectionString: url, types, max: options.max ?? 10 });
+    // An idle pooled client whose server goes away emits 'error' on the pool;
+    // unhandled, that would crash the process. The pool drops the client itself.
+    this.pool.on('error', (err) => options.log?.warn({ err }, 'storage: idle PostgreSQL connection failed'));
+    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
+    this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('postgres') });
+    this.#revision = new KeyRevisionListener({
+      connectionString: url,
+      read: () => this.#readRevision(),
+      log: options.log,
+    });
+  }
+
+  migrate(): Promise<string[]> {
+    return migrateToLatest(this.#migrator);
+  }
+
+  migrationStatus(): Promise<MigrationStatus> {
+    return migrationStatus(this.#migrator);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#revision.close();
+      await this.db.destroy();
+    })();
+    return this.#closing;
+  }
+
+  async createKey(key: KeyRecord): Promise<void> {
+    const revision = await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('keys').values(keyToRow(key)).execute();
+      return bumpRevision(trx);
+    });
+    this.#revision.observe(revision);
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+    const row = await this.db.selectFrom('keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return row === undefined ? undefined : rowToKey(row);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    const rows = await this.db.selectFrom('keys').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(rowToKey);
+  }
+
+  async revokeKey(id: string, at: number): Promise<KeyRecord | undefined> {
+    const { row, revision } = await this.db.transaction().execute(async (trx) => {
+      const revoked = await trx
+        .updateTable('keys')
+        .set({ revoked_at: at })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (revoked !== undefined) return { row: revoked, revision: await bumpRevision(trx) };
+      // Already revoked (keep the first revokedAt) or no such key.
+      const existing = await trx.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return { row: existing, revision: undefined };
+    });
+    if (revision !== undefined) this.#revision.observe(revision);
+    return row === undefined ? undefined : rowToKey(row);
+  }
+
+  /**
+   * From memory once the listener has read it; the first call (or any call
+   * before a successful read) goes to the database.
+   */
+  async keysRevision(): Promise<number> {
+    this.#revision.start();
+    return this.#revision.current ?? this.#revision.refresh();
+  }
+
+  /**
+   * The advisory lock is held until commit, so batches are appended one at a
+   * time across every process: each reads the head committed by the previous
+   * holder (READ COMMITTED takes a fresh snapshot per statement, and the lock
+   * is released only after the commit is visible). It also closes the usual
+   * Postgres sequence trap: identity values are normally handed out before
+   * commit, so a row with a lower seq can become visible after a higher one
+   * and a consumer reading `seq > cursor` would skip it for good. Under this
+   * lock seq order = chain order = commit order, so that cannot happen.
+   */
+  async appendEvents(events: WardenEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${sql.lit(CHAIN_LOCK)})`.execute(trx);
+      const head = await trx.selectFrom('events').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
+      const rows = linkBatch(head?.hash ?? GENESIS_HASH, events);
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx.insertInto('events').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+      }
+    });
+  }
+
+  queryEvents(query: EventQuery): Promise<EventPage> {
+    return queryEvents(this.db, query);
+  }
+
+  verifyAudit(): Promise<AuditVerifyResult> {
+    return verifyAudit(this.db);
+  }
+
+  #readRevision(): Promise<number> {
+    return this.db
+      .selectFrom('revisions')
+      .select('value')
+      .where('name', '=', KEYS_REVISION)
+      .executeTakeFirstOrThrow()
+      .then((r) => r.value);
+  }
+}
+
+/** NOTIFY is queued and delivered only if the surrounding transaction commits. */
+async function bumpRevision(trx: Transaction<Database>): Promise<number> {
+  const { value } = await trx
+    .updateTable('revisions')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('name', '=', KEYS_REVISION)
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  await sql`SELECT pg_notify(${KEYS_CHANNEL}, ${String(value)})`.execute(trx);
+  return value;
+}

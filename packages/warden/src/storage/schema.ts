@@ -1,0 +1,182 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Decision, StoredEvent, WardenEvent } from '../events/event.js';
+import type { KeyRecord, Role } from './types.js';
+
+/** Table shapes as both databases return them (int8 is parsed to number on Postgres). */
+export interface KeysTable {
+  id: string;
+  name: string;
+  role: string;
+  prefix: string;
+  hash: string;
+  org_id: string;
+  /** JSON array text, or null for "every model". */
+  models: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface RevisionsTable {
+  name: string;
+  value: number;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  id: string;
+  ts: number;
+  request_id: string;
+  trace_id: string | null;
+  kind: string;
+  method: string | null;
+  route: string | null;
+  status: number | null;
+  duration_ms: number | null;
+  upstream_ms: number | null;
+  ttft_ms: number | null;
+  key_id: string | null;
+  user_id: string | null;
+  agent_id: string | null;
+  org_id: string | null;
+  model: string | null;
+  provider: string | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+  cost_usd: number | null;
+  client_ip: string | null;
+  user_agent: string | null;
+  error_type: string | null;
+  error_code: string | null;
+  decision: string | null;
+  /** The exact text from serializeDetail: the hash covers these bytes. */
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface Database {
+  keys: KeysTable;
+  revisions: RevisionsTable;
+  events: EventsTable;
+}
+
+export type KeyRow = Selectable<KeysTable>;
+export type EventRow = Selectable<EventsTable>;
+export type NewEventRow = Insertable<EventsTable>;
+
+/** Insert column order; seq is assigned by the database. */
+export const EVENT_INSERT_COLUMNS = [
+  'id', 'ts', 'request_id', 'trace_id', 'kind', 'method', 'route', 'status',
+  'duration_ms', 'upstream_ms', 'ttft_ms', 'key_id', 'user_id', 'agent_id', 'org_id',
+  'model', 'provider', 'tokens_in', 'tokens_out', 'cost_usd', 'client_ip',
+  'user_agent', 'error_type', 'error_code', 'decision', 'detail', 'prev_hash', 'hash',
+] as const satisfies readonly (keyof NewEventRow)[];
+
+export const KEYS_REVISION = 'keys';
+
+export function keyToRow(k: KeyRecord): KeyRow {
+  return {
+    id: k.id,
+    name: k.name,
+    role: k.role,
+    prefix: k.prefix,
+    hash: k.hash,
+    org_id: k.orgId,
+    models: k.models === null ? null : JSON.stringify(k.models),
+    created_at: k.createdAt,
+    revoked_at: k.revokedAt,
+  };
+}
+
+export function rowToKey(r: KeyRow): KeyRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role as Role,
+    prefix: r.prefix,
+    hash: r.hash,
+    orgId: r.org_id,
+    models: r.models === null ? null : (JSON.parse(r.models) as string[]),
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export function eventToRow(e: WardenEvent, detail: string | null, prevHash: string, hash: string): NewEventRow {
+  return {
+    id: e.id,
+    ts: e.ts,
+    request_id: e.requestId,
+    trace_id: e.traceId,
+    kind: e.kind,
+    method: e.method,
+    route: e.route,
+    status: e.status,
+    duration_ms: e.durationMs,
+    upstream_ms: e.upstreamMs,
+    ttft_ms: e.ttftMs,
+    key_id: e.keyId,
+    user_id: e.userId,
+    agent_id: e.agentId,
+    org_id: e.orgId,
+    model: e.model,
+    provider: e.provider,
+    tokens_in: e.tokensIn,
+    tokens_out: e.tokensOut,
+    cost_usd: e.costUsd,
+    client_ip: e.clientIp,
+    user_agent: e.userAgent,
+    error_type: e.errorType,
+    error_code: e.errorCode,
+    decision: e.decision,
+    detail,
+    prev_hash: prevHash,
+    hash,
+  };
+}
+
+/**
+ * The event fields of a stored row with `detail` left unparsed (null): the
+ * audit check hashes the stored detail text verbatim, so parsing it would be
+ * wasted work there.
+ */
+export function rowToEventFields(r: EventRow): WardenEvent {
+  return {
+    id: r.id,
+    ts: r.ts,
+    requestId: r.request_id,
+    traceId: r.trace_id,
+    kind: r.kind,
+    method: r.method,
+    route: r.route,
+    status: r.status,
+    durationMs: r.duration_ms,
+    upstreamMs: r.upstream_ms,
+    ttftMs: r.ttft_ms,
+    keyId: r.key_id,
+    userId: r.user_id,
+    agentId: r.agent_id,
+    orgId: r.org_id,
+    model: r.model,
+    provider: r.provider,
+    tokensIn: r.tokens_in,
+    tokensOut: r.tokens_out,
+    costUsd: r.cost_usd,
+    clientIp: r.client_ip,
+    userAgent: r.user_agent,
+    errorType: r.error_type,
+    errorCode: r.error_code,
+    decision: r.decision as Decision | null,
+    detail: null,
+  };
+}
+
+export function rowToStoredEvent(r: EventRow): StoredEvent {
+  return {
+    ...rowToEventFields(r),
+    detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>),
+    seq: r.seq,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}

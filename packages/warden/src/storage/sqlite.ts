@@ -1,0 +1,176 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
+import { GENESIS_HASH } from '../audit/chain.js';
+import type { WardenEvent } from '../events/event.js';
+import { linkBatch } from './chain-batch.js';
+import { migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
+import { migrationProvider } from './migrations.js';
+import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, type Database, type KeyRow } from './schema.js';
+import type { AuditVerifyResult, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
+import { sqlitePathFromUrl } from './url.js';
+
+/**
+ * Prepared once, lazily: preparing needs the tables, which do not exist
+ * before the first migrate(). Write transactions are IMMEDIATE: a deferred
+ * one that reads and then writes can fail with SQLITE_BUSY at the upgrade
+ * instead of waiting out busy_timeout.
+ */
+interface HotPath {
+  keyByHash: BetterSqlite3.Statement<[string], KeyRow>;
+  revision: BetterSqlite3.Statement<[], number>;
+  createKey: (row: KeyRow) => void;
+  revokeKey: (id: string, at: number) => KeyRow | undefined;
+  appendEvents: (events: readonly WardenEvent[]) => void;
+}
+
+function prepareHotPath(db: BetterSqlite3.Database): HotPath {
+  const cols = EVENT_INSERT_COLUMNS.join(', ');
+  const params = EVENT_INSERT_COLUMNS.map((c) => `@${c}`).join(', ');
+  const keyById = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
+  const insertKey = db.prepare<[KeyRow]>(
+    'INSERT INTO keys (id, name, role, prefix, hash, org_id, models, created_at, revoked_at) ' +
+      'VALUES (@id, @name, @role, @prefix, @hash, @org_id, @models, @created_at, @revoked_at)',
+  );
+  const revoke = db.prepare<[number, string]>('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  const bumpRevision = db.prepare(`UPDATE revisions SET value = value + 1 WHERE name = '${KEYS_REVISION}'`);
+  const headHash = db.prepare<[], string>('SELECT hash FROM events ORDER BY seq DESC LIMIT 1').pluck();
+  const insertEvent = db.prepare<[Record<string, unknown>]>(`INSERT INTO events (${cols}) VALUES (${params})`);
+  const createKey = db.transaction((row: KeyRow) => {
+    insertKey.run(row);
+    bumpRevision.run();
+  });
+  const revokeKey = db.transaction((id: string, at: number) => {
+    if (revoke.run(at, id).changes > 0) bumpRevision.run();
+    return keyById.get(id);
+  });
+  const appendEvents = db.transaction((batch: readonly WardenEvent[]) => {
+    const rows = linkBatch(headHash.get() ?? GENESIS_HASH, batch);
+    for (const row of rows) insertEvent.run(row as Record<string, unknown>);
+  });
+  return {
+    keyByHash: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE hash = ?'),
+    revision: db.prepare<[], number>(`SELECT value FROM revisions WHERE name = '${KEYS_REVISION}'`).pluck(),
+    createKey: (row) => createKey.immediate(row),
+    revokeKey: (id, at) => revokeKey.immediate(id, at),
+    appendEvents: (batch) => appendEvents.immediate(batch),
+  };
+}
+
+export function openSqliteDatabase(path: string): BetterSqlite3.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path);
+  // WAL lets readers run while a writer commits; NORMAL skips the fsync per
+  // commit (a power cut can lose the last commits, never corrupt the file).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/**
+ * SQLite adapter. Writes go through better-sqlite3 transactions directly, not
+ * kysely's: kysely's async BEGIN/COMMIT on the shared handle could interleave
+ * with a synchronous transaction, which better-sqlite3 would silently nest as
+ * a savepoint. Reads and migrations use kysely.
+ */
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite' as const;
+  readonly raw: BetterSqlite3.Database;
+  readonly db: Kysely<Database>;
+  readonly #migrator: Migrator;
+  #hotPath: HotPath | undefined;
+  #closed = false;
+
+  constructor(url: string) {
+    this.raw = openSqliteDatabase(sqlitePathFromUrl(url));
+    this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.raw }) });
+    this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('sqlite') });
+  }
+
+  get #hot(): HotPath {
+    this.#hotPath ??= prepareHotPath(this.raw);
+    return this.#hotPath;
+  }
+
+  /**
+   * kysely's SQLite migrator takes no lock (it assumes one connection), so
+   * two processes starting together could both run 0001. An IMMEDIATE
+   * transaction around it serialises them and makes the migration atomic
+   * (SQLite DDL is transactional; kysely runs none of its own here).
+   * Run it before serving: writes on this handle meanwhile would join it.
+   */
+  async migrate(): Promise<string[]> {
+    this.raw.exec('BEGIN IMMEDIATE');
+    try {
+      const applied = await migrateToLatest(this.#migrator);
+      this.raw.exec('COMMIT');
+      return applied;
+    } catch (err) {
+      if (this.raw.inTransaction) this.raw.exec('ROLLBACK');
+      throw err;
+    } finally {
+      this.#hotPath = undefined;
+    }
+  }
+
+  migrationStatus(): Promise<MigrationStatus> {
+    return migrationStatus(this.#migrator);
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.db.destroy();
+  }
+
+  async createKey(key: KeyRecord): Promise<void> {
+    this.#hot.createKey(keyToRow(key));
+  }
+
+  async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+    const row = this.#hot.keyByHash.get(hash);
+    return row === undefined ? undefined : rowToKey(row);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    const rows = await this.db.selectFrom('keys').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(rowToKey);
+  }
+
+  async revokeKey(id: string, at: number): Promise<KeyRecord | undefined> {
+    const row = this.#hot.revokeKey(id, at);
+    return row === undefined ? undefined : rowToKey(row);
+  }
+
+  async keysRevision(): Promise<number> {
+    const value = this.#hot.revision.get();
+    if (value === undefined) throw new Error('the revisions table has no "keys" row; run migrations');
+    return value;
+  }
+
+  /**
+   * BEGIN IMMEDIATE takes the database write lock before the head is read,
+   * so another process cannot link onto the same head; it waits (busy_timeout)
+   * instead. One writer at a time also means seq order is commit order. Rows
+   * go in through one prepared statement in a loop: inside one transaction
+   * that beats compiling a multi-row statement per batch.
+   */
+  async appendEvents(events: WardenEvent[]): Promise<void> {
+    if (events.length > 0) this.#hot.appendEvents(events);
+  }
+
+  queryEvents(query: EventQuery): Promise<EventPage> {
+    return queryEvents(this.db, query);
+  }
+
+  verifyAudit(): Promise<AuditVerifyResult> {
+    return verifyAudit(this.db);
+  }
+}

@@ -1,0 +1,105 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Seconds buckets from 0.5 ms to 60 s: gateway overhead lives at the bottom, LLM latency at the top. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * Every metric Warden exports, on its own registry (no global state).
+ * Names follow Prometheus conventions: warden_ prefix, base units, _total counters.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'warden_requests_total',
+    help: 'HTTP requests handled, by route template, method and status code.',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly requestDuration = new Histogram({
+    name: 'warden_request_duration_seconds',
+    help: 'Time from request arrival to the last byte of the response.',
+    labelNames: ['route'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly upstreamDuration = new Histogram({
+    name: 'warden_upstream_duration_seconds',
+    help: 'Time from sending a request upstream to the end of its response.',
+    labelNames: ['provider'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly timeToFirstToken = new Histogram({
+    name: 'warden_time_to_first_token_seconds',
+    help: 'Time from request arrival to the first streamed content chunk.',
+    labelNames: ['provider'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly tokens = new Counter({
+    name: 'warden_tokens_total',
+    help: 'Tokens reported by upstream providers, by direction (input or output).',
+    labelNames: ['provider', 'model', 'direction'] as const,
+    registers: [this.registry],
+  });
+  readonly cost = new Counter({
+    name: 'warden_cost_usd_total',
+    help: 'Estimated spend in US dollars from the model price table.',
+    labelNames: ['provider', 'model'] as const,
+    registers: [this.registry],
+  });
+  readonly authFailures = new Counter({
+    name: 'warden_auth_failures_total',
+    help: 'Requests refused for missing, unknown or revoked credentials.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({
+    name: 'warden_upstream_errors_total',
+    help: 'Upstream calls that failed without a response (unreachable, timeout, reset).',
+    labelNames: ['provider', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsWritten = new Counter({
+    name: 'warden_events_written_total',
+    help: 'Events durably written to the event log.',
+    registers: [this.registry],
+  });
+  readonly eventsDropped = new Counter({
+    name: 'warden_events_dropped_total',
+    help: 'Events dropped because the in-memory queue was full.',
+    registers: [this.registry],
+  });
+  readonly eventWriteFailures = new Counter({
+    name: 'warden_event_write_failures_total',
+    help: 'Failed batch writes to the event log (the batch is retried).',
+    registers: [this.registry],
+  });
+  readonly eventBatchDuration = new Histogram({
+    name: 'warden_event_batch_write_duration_seconds',
+    help: 'Time to write one batch of events to storage.',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly eventQueueDepth: Gauge;
+
+  constructor(queueDepth: () => number) {
+    this.eventQueueDepth = new Gauge({
+      name: 'warden_event_queue_depth',
+      help: 'Events waiting in memory to be written.',
+      registers: [this.registry],
+      collect() {
+        this.set(queueDepth());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });
+    // prom-client also exports totals of three gauges named *_total, a suffix Prometheus
+    // reserves for counters (promtool rejects them); the per-type gauges without it remain.
+    for (const what of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`warden_nodejs_active_${what}_total`);
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
