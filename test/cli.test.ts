@@ -152,6 +152,30 @@ describe('warden CLI', () => {
     expect(bad.stderr).toContain('hash_mismatch');
   });
 
+  it('warden demo serves the SDK with the keys it prints, and stops cleanly on SIGINT', async () => {
+    const demoDir = join(dir, 'demo');
+    const proc = spawn(process.execPath, [BIN, 'demo', '--port', '0', '--data-dir', demoDir], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const started = Date.now();
+    while (!/Agent key: wdn_/.test(out)) {
+      expect(Date.now() - started, out).toBeLessThan(15_000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const url = /running at (http:\/\/\S+)/.exec(out)![1]!;
+    const agent = /Agent key: (wdn_\w+)/.exec(out)![1]!;
+    const admin = /Admin key: (wdn_\w+)/.exec(out)![1]!;
+    const { default: OpenAI } = await import('openai');
+    const c = new OpenAI({ baseURL: `${url}/v1`, apiKey: agent, maxRetries: 0 });
+    const r = await c.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'demo' }] });
+    expect(r.choices[0]!.message.content).toBeTruthy();
+    const audit = await fetch(`${url}/api/v1/audit?kind=llm.request`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(audit.status).toBe(200);
+    proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
   it('npx warden works from the repository root', () => {
     const r = spawnSync('npx', ['--no-install', 'warden', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(0);

@@ -134,4 +134,15 @@ describe('OpenAI SDK through Warden', () => {
     expect(JSON.stringify(seen.headers)).not.toContain(s.agentKey);
     expect(seen.headers['x-request-id']).toBe('client-req-42');
   });
+
+  it('records the user and agent a caller declares, without passing the headers upstream', async () => {
+    s.mock.requests.length = 0;
+    await client.chat.completions.create(
+      { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'attrib' }] },
+      { headers: { 'x-request-id': 'attrib-1', 'x-warden-user-id': 'alice@example.com', 'x-warden-agent-id': 'support-bot' } },
+    );
+    expect(s.mock.requests.at(-1)!.headers['x-warden-user-id']).toBeUndefined();
+    const e = await lastEvent('attrib-1');
+    expect([e.user_id, e.agent_id]).toEqual(['alice@example.com', 'support-bot']);
+  });
 });

@@ -58,6 +58,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   return app;
 }
 
+const ATTRIBUTION = /^[\x21-\x7e]{1,128}$/;
+
+function attribution(v: string | string[] | undefined): string | null {
+  return typeof v === 'string' && ATTRIBUTION.test(v) ? v : null;
+}
+
 async function authenticate(request: import('fastify').FastifyRequest, needAdmin: boolean, deps: ServerDeps): Promise<void> {
   const d = request.warden.draft;
   try {
@@ -66,6 +72,9 @@ async function authenticate(request: import('fastify').FastifyRequest, needAdmin
     d.keyId = key.id;
     d.orgId = key.orgId;
     d.role = key.role;
+    // Caller-declared attribution (like OpenAI's `user` field): recorded, not trusted for access decisions.
+    d.userId = attribution(request.headers['x-warden-user-id']);
+    d.agentId = attribution(request.headers['x-warden-agent-id']);
   } catch (err) {
     if (err instanceof WardenError && err.type === 'authentication') {
       d.kind = 'auth.failure';

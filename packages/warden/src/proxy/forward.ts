@@ -44,7 +44,7 @@ export interface ForwardResult {
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host',
   'content-length', 'proxy-authorization', 'authorization', 'x-api-key', 'cookie', 'accept-encoding',
-  'x-request-id', 'traceparent', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip',
+  'x-request-id', 'traceparent', 'x-warden-user-id', 'x-warden-agent-id', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip',
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'x-request-id']);
 /** Largest non-streamed body Warden buffers a copy of to read usage from. */
