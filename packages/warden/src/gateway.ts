@@ -50,7 +50,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const logger = opts.logger ?? createLogger({ level: config.log.level });
   for (const w of config.warnings) logger.warn({ config: config.source }, w);
 
-  const storage = await openStorage(config.storage.url);
+  const storage = await openStorage(config.storage.url, { log: logger });
   const health: HealthState = { startedAt: Date.now(), version: VERSION, migrated: false };
   const applied = await storage.migrate();
   health.migrated = true;

@@ -1,39 +1,15 @@
 import type { StoredEvent } from '../events/event.js';
+import { eventToRow } from '../storage/index.js';
 import type { EventQuery, Storage } from '../storage/types.js';
 
-/** The public (API, export) shape of an event: snake_case, ISO time, chain fields last. */
+/**
+ * The public (API, export) shape of an event: the stored column names
+ * (snake_case), with `seq` first, time as ISO-8601 and `detail` as an object.
+ */
 export function publicEvent(e: StoredEvent): Record<string, unknown> {
-  return {
-    seq: e.seq,
-    id: e.id,
-    time: new Date(e.ts).toISOString(),
-    request_id: e.requestId,
-    trace_id: e.traceId,
-    kind: e.kind,
-    method: e.method,
-    route: e.route,
-    status: e.status,
-    duration_ms: e.durationMs,
-    upstream_ms: e.upstreamMs,
-    ttft_ms: e.ttftMs,
-    key_id: e.keyId,
-    user_id: e.userId,
-    agent_id: e.agentId,
-    org_id: e.orgId,
-    model: e.model,
-    provider: e.provider,
-    tokens_in: e.tokensIn,
-    tokens_out: e.tokensOut,
-    cost_usd: e.costUsd,
-    client_ip: e.clientIp,
-    user_agent: e.userAgent,
-    error_type: e.errorType,
-    error_code: e.errorCode,
-    decision: e.decision,
-    detail: e.detail,
-    prev_hash: e.prevHash,
-    hash: e.hash,
-  };
+  const { ts, ...row } = eventToRow(e, null, e.prevHash, e.hash);
+  const { id, ...rest } = row;
+  return { seq: e.seq, id, time: new Date(ts).toISOString(), ...rest, detail: e.detail, prev_hash: e.prevHash, hash: e.hash };
 }
 
 export const CSV_COLUMNS = [

@@ -1,0 +1,348 @@
+#!/usr/bin/env node
+// Warden benchmark: throughput and added latency, direct-to-mock vs through the gateway.
+// `npm run bench` builds first, then runs this. See docs/benchmarks.md for the method.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain } from './lib/measure.mjs';
+import { summarise } from './lib/profile.mjs';
+import { createKey, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
+import { cpuNote, cpuTable, latencyTable, machineLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = join(ROOT, 'bench/results');
+const MODES = ['nonstream', 'stream'];
+const MOCK_KEY = 'bench';
+
+function envInt(name, def, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    process.stderr.write(`bench: ${name} must be an integer in ${min}..${max}, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const settings = {
+  duration: envInt('BENCH_DURATION', 5, 1, 600),
+  reps: envInt('BENCH_REPS', 5, 1, 100),
+  connections: envInt('BENCH_CONNECTIONS', 50, 1, 1000),
+  latencyRequests: envInt('BENCH_LAT_REQUESTS', 3000, 100, 1_000_000),
+  warmupS: 2,
+  latencyWarmup: 500,
+  latencyWarmupPerRun: 100,
+  chunks: 8,
+};
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const KEEP = process.env.BENCH_KEEP === '1';
+const log = (s) => process.stdout.write(`${s}\n`);
+
+function machine() {
+  const cpuinfo = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  let nproc = os.availableParallelism?.() ?? os.cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim()) || nproc;
+  } catch {
+    /* keep os value */
+  }
+  return {
+    nproc,
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadavg: os.loadavg(),
+  };
+}
+
+/** Rough wall time of a default run, for the plan line and the watchdog. */
+function estimateS() {
+  const s = settings;
+  const tput = 4 * s.warmupS + s.reps * 4 * (s.duration + 0.7);
+  const lat = (4 * s.latencyWarmup + s.reps * 4 * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
+  return PROFILE ? 3 * s.duration + 20 : tput + lat + 15;
+}
+
+async function setup(dir, nodeArgs = []) {
+  const mock = await startMock(ROOT, dir, { apiKey: MOCK_KEY, chunks: settings.chunks });
+  const configFile = join(dir, 'warden.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'server: { host: 127.0.0.1, port: 0 }',
+      `storage: { url: "sqlite:${join(dir, 'warden.db')}" }`,
+      'log: { level: info }',
+      'providers:',
+      `  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: "${MOCK_KEY}", models: ["*"] }`,
+      '',
+    ].join('\n'),
+  );
+  const key = await createKey(ROOT, configFile);
+  const logFile = join(dir, 'gateway.log');
+  const gw = await startGateway(ROOT, dir, configFile, { logFile, nodeArgs });
+  const targets = {
+    direct: { origin: mock.url, auth: `Bearer ${MOCK_KEY}` },
+    through: { origin: gw.url, auth: `Bearer ${key}` },
+  };
+  const watch = { mock: mock.pid, gateway: gw.pid };
+  // One request per target and mode first: fail fast with the reason instead of benchmarking errors.
+  for (const mode of MODES) {
+    for (const [name, t] of Object.entries(targets)) {
+      const r = await sequential({ ...t, mode, count: 3 });
+      if (!r.valid) throw new Error(`sanity check failed for ${name} ${mode}: ${r.firstProblem}`);
+    }
+  }
+  return { mock, gw, targets, watch, logFile };
+}
+
+const sent = { through: 0 }; // requests the harness completed through the gateway (for the pipeline check)
+
+async function runThroughput(targets, watch, problems) {
+  const out = {};
+  for (const mode of MODES) out[mode] = { reps: [] };
+  log(`\nwarm-up: autocannon ${settings.warmupS} s per target and mode`);
+  for (const mode of MODES) {
+    for (const name of ['direct', 'through']) {
+      const r = await throughput({ ...targets[name], mode, connections: settings.connections, duration: settings.warmupS });
+      if (name === 'through') sent.through += r.requests;
+      if (!r.valid) problems.push(`warm-up ${mode} ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+    }
+  }
+  if (!(await waitForDrain(targets.through.origin))) problems.push('gateway event queue did not drain after warm-up');
+  for (let rep = 1; rep <= settings.reps; rep++) {
+    for (const mode of MODES) {
+      const run = {};
+      for (const name of ['direct', 'through']) {
+        const r = await throughput({ ...targets[name], mode, connections: settings.connections, duration: settings.duration, watch });
+        run[name] = r;
+        if (name === 'through') sent.through += r.requests;
+        if (!r.valid) {
+          problems.push(`throughput ${mode} ${name} rep ${rep}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.resets} resets`);
+        }
+        log(`  [rep ${rep}/${settings.reps}] ${mode.padEnd(9)} ${name.padEnd(7)} ${settings.connections} conn: ${Math.round(r.rps).toString().padStart(6)} req/s` +
+          `  (cpu: gen ${pct(r.cpu.harness.cores)}, mock ${pct(r.cpu.mock.cores)}, gateway ${pct(r.cpu.gateway.cores)}, rest ${pct(r.cpu.other.cores)})${r.valid ? '' : '  INVALID'}`);
+      }
+      if (!(await waitForDrain(targets.through.origin))) problems.push(`gateway event queue did not drain after ${mode} rep ${rep}`);
+      out[mode].reps.push({
+        direct: run.direct.rps,
+        through: run.through.rps,
+        ratio: run.through.rps / run.direct.rps,
+        valid: run.direct.valid && run.through.valid,
+        runs: run,
+      });
+    }
+  }
+  for (const mode of MODES) {
+    const reps = out[mode].reps;
+    const m = (f) => median(reps.map(f));
+    out[mode].median = { direct: m((r) => r.direct), through: m((r) => r.through), ratio: m((r) => r.ratio) };
+    out[mode].valid = reps.every((r) => r.valid);
+    const cpu = (kind) => {
+      const c = (name, f = 'cores') => m((r) => r.runs[kind].cpu[name][f]);
+      return {
+        harness: c('harness'), mock: c('mock'), gateway: c('gateway'), other: c('other'), system: c('system'),
+        mockUsPerReq: c('mock', 'usPerReq'), gatewayUsPerReq: c('gateway', 'usPerReq'),
+      };
+    };
+    out[mode].cpu = { direct: cpu('direct'), through: cpu('through') };
+  }
+  return out;
+}
+
+const pct = (x) => (Number.isFinite(x) ? `${Math.round(x * 100)}%` : 'n/a');
+
+async function runLatency(targets, watch, problems) {
+  const out = {};
+  for (const mode of MODES) out[mode] = { reps: [] };
+  const n = settings.latencyRequests;
+  log(`\nlatency: ${n} sequential requests per run on 1 connection (warm-up ${settings.latencyWarmup} per target and mode)`);
+  for (const mode of MODES) {
+    for (const name of ['direct', 'through']) {
+      const r = await sequential({ ...targets[name], mode, count: settings.latencyWarmup });
+      if (name === 'through') sent.through += r.n;
+      if (!r.valid) problems.push(`latency warm-up ${mode} ${name}: ${r.firstProblem}`);
+    }
+  }
+  await waitForDrain(targets.through.origin);
+  for (let rep = 1; rep <= settings.reps; rep++) {
+    for (const mode of MODES) {
+      const run = {};
+      for (const name of ['direct', 'through']) {
+        const r = await sequential({ ...targets[name], mode, count: n, warmup: settings.latencyWarmupPerRun, maxMs: Math.max(60_000, n * 20), watch });
+        run[name] = r;
+        if (name === 'through') sent.through += r.n + settings.latencyWarmupPerRun;
+        if (!r.valid) {
+          problems.push(`latency ${mode} ${name} rep ${rep}: ${r.n}/${n} done, ${r.non200} non-200, ${r.errors} errors, ${r.badBody} bad bodies; first: ${r.firstProblem}`);
+        }
+        log(`  [rep ${rep}/${settings.reps}] ${mode.padEnd(9)} ${name.padEnd(7)} 1 conn: p50 ${r.p50.toFixed(3)} ms  p99 ${r.p99.toFixed(3)} ms  ` +
+          `max ${r.max.toFixed(2)} ms  ${Math.round(r.rps)} req/s${r.valid ? '' : '  INVALID'}`);
+      }
+      if (!(await waitForDrain(targets.through.origin))) problems.push(`gateway event queue did not drain after latency ${mode} rep ${rep}`);
+      const d = run.direct;
+      const t = run.through;
+      out[mode].reps.push({
+        direct: { p50: d.p50, p90: d.p90, p99: d.p99, max: d.max, rps: d.rps },
+        through: { p50: t.p50, p90: t.p90, p99: t.p99, max: t.max, rps: t.rps },
+        addedP50: t.p50 - d.p50,
+        addedP99: t.p99 - d.p99,
+        rpsRatio: t.rps / d.rps,
+        valid: d.valid && t.valid,
+        gatewayUsPerReq: t.cpu.gateway.usPerReq,
+      });
+    }
+  }
+  for (const mode of MODES) {
+    const reps = out[mode].reps;
+    const m = (f) => median(reps.map(f));
+    out[mode].median = {
+      directP50: m((r) => r.direct.p50), throughP50: m((r) => r.through.p50), addedP50: m((r) => r.addedP50),
+      directP99: m((r) => r.direct.p99), throughP99: m((r) => r.through.p99), addedP99: m((r) => r.addedP99),
+      directRps: m((r) => r.direct.rps), throughRps: m((r) => r.through.rps), rpsRatio: m((r) => r.rpsRatio),
+      gatewayUsPerReq: m((r) => r.gatewayUsPerReq),
+    };
+    out[mode].valid = reps.every((r) => r.valid);
+  }
+  return out;
+}
+
+async function countLogLines(file) {
+  let lines = 0;
+  for await (const chunk of createReadStream(file)) {
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+  }
+  return { lines, bytes: statSync(file).size };
+}
+
+async function benchmark(dir) {
+  const problems = [];
+  const { gw, targets, watch, logFile } = await setup(dir);
+  log(`mock upstream ${targets.direct.origin} (pid ${watch.mock}), gateway ${targets.through.origin} (pid ${watch.gateway}), temp dir ${dir}`);
+  sent.through += 6; // sanity checks
+  const tput = await runThroughput(targets, watch, problems);
+  const lat = await runLatency(targets, watch, problems);
+
+  await waitForDrain(targets.through.origin);
+  const ev = await scrapeMetrics(targets.through.origin, ['warden_events_written_total', 'warden_events_dropped_total', 'warden_event_write_failures_total']);
+  await stopOne(gw.entry); // graceful: flushes the log before it is counted
+  const logs = await countLogLines(logFile);
+  const written = ev.warden_events_written_total;
+  if (ev.warden_events_dropped_total > 0) problems.push(`gateway dropped ${ev.warden_events_dropped_total} events`);
+  if (ev.warden_event_write_failures_total > 0) problems.push(`gateway had ${ev.warden_event_write_failures_total} event write failures`);
+  if (!(written >= sent.through)) problems.push(`only ${written} events written for ${sent.through} completed requests`);
+  const pipeline = `${written} events written to SQLite for ${sent.through} requests completed through the gateway (the excess are requests in flight when a run stopped); ` +
+    `${ev.warden_events_dropped_total} dropped, ${ev.warden_event_write_failures_total} write failures; ${logs.lines} log lines (${(logs.bytes / 2 ** 20).toFixed(1)} MiB) written by the gateway.`;
+
+  const targetsOut = [];
+  for (const mode of MODES) {
+    const v = tput[mode].median.ratio;
+    targetsOut.push({ id: `throughput.${mode}`, what: `through/direct req/s at ${settings.connections} connections`, value: v, target: 0.35, pass: v >= 0.35, valid: tput[mode].valid });
+  }
+  for (const mode of MODES) {
+    const l = lat[mode];
+    targetsOut.push({ id: `added_p50.${mode}`, what: 'added p50 latency (ms) at 1 connection', value: l.median.addedP50, target: null, pass: null, valid: l.valid });
+    targetsOut.push({ id: `added_p99.${mode}`, what: 'added p99 latency (ms) at 1 connection', value: l.median.addedP99, target: 1, pass: l.median.addedP99 <= 1, valid: l.valid });
+  }
+  if (settings.connections !== 50) problems.push(`BENCH_CONNECTIONS=${settings.connections}: the throughput target is defined at 50 connections`);
+  return { throughput: tput, latency: lat, targets: targetsOut, pipeline, problems };
+}
+
+async function profileRun(dir) {
+  const profDir = join(dir, 'prof');
+  mkdirSync(profDir);
+  const { gw, targets } = await setup(dir, ['--cpu-prof', '--cpu-prof-dir', profDir]);
+  log(`profiling gateway pid ${gw.pid}: ${settings.duration} s non-stream + ${settings.duration} s stream at ${settings.connections} connections`);
+  for (const mode of MODES) {
+    const r = await throughput({ ...targets.through, mode, connections: settings.connections, duration: settings.duration });
+    log(`  ${mode}: ${Math.round(r.rps)} req/s under the profiler${r.valid ? '' : ' INVALID'}`);
+  }
+  await waitForDrain(targets.through.origin);
+  await stopOne(gw.entry, 30_000); // the profile is written when the process exits normally
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error('the gateway wrote no .cpuprofile (did it exit cleanly?)');
+  const s = summarise(join(profDir, file), 30);
+  mkdirSync(RESULTS, { recursive: true });
+  copyFileSync(join(profDir, file), join(RESULTS, 'gateway.cpuprofile'));
+  writeFileSync(join(RESULTS, 'profile.json'), `${JSON.stringify(s, null, 2)}\n`);
+  log(`\nprofile: ${s.busyMs} ms busy, ${s.idleMs} ms idle (percentages are of busy time)\n`);
+  log(table(['area', 'self ms', '% busy'], s.areas.map((a) => [a.area, a.ms, a.pctBusy]), ['l', 'r', 'r']));
+  log('');
+  log(table(['function', 'where', 'self ms', '% busy'], s.functions.map((f) => [f.fn.slice(0, 40), f.where.slice(-70), f.ms, f.pctBusy]), ['l', 'l', 'r', 'r']));
+  log(`\nwrote bench/results/profile.json and bench/results/gateway.cpuprofile`);
+}
+
+async function main() {
+  const m = machine();
+  const est = estimateS();
+  log(`Warden benchmark${PROFILE ? ' (profile mode)' : ''}: ${machineLine({ machine: m })}`);
+  log(PROFILE ? `settings: ${settings.duration} s per mode at ${settings.connections} connections, gateway under --cpu-prof` : `settings: ${settingsLine({ settings })}`);
+  log(`estimated time: ${Math.round(est / 60)} min ${Math.round(est % 60)} s`);
+  const dir = mkdtempSync(join(os.tmpdir(), 'warden-bench-'));
+  let finished = false;
+  const cleanup = async () => {
+    abortLoad();
+    await stopAll();
+    if (!KEEP) rmSync(dir, { recursive: true, force: true });
+  };
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: watchdog: still running after ${Math.round(est * 3 + 60)} s, stopping\n`);
+    cleanup().finally(() => process.exit(1));
+  }, (est * 3 + 60) * 1000);
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      process.stderr.write(`bench: ${sig}, stopping child processes\n`);
+      cleanup().finally(() => process.exit(130));
+    });
+  }
+  const t0 = Date.now();
+  try {
+    if (PROFILE) {
+      await profileRun(dir);
+      finished = true;
+      return;
+    }
+    const r = await benchmark(dir);
+    const res = {
+      date: new Date().toISOString(),
+      command: 'npm run bench',
+      settings,
+      machine: m,
+      wallS: Math.round((Date.now() - t0) / 1000),
+      ...r,
+    };
+    log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition) ==\n`);
+    log(throughputTable(res));
+    log(`\n== Added latency at 1 connection (through - direct, median of per-repetition values) ==\n`);
+    log(latencyTable(res));
+    log(`\n== CPU during the ${settings.connections}-connection runs (median, 100% = one core) ==\n`);
+    log(cpuTable(res));
+    log(`\n${cpuNote(res)}`);
+    log(`\npipeline: ${res.pipeline}`);
+    if (res.problems.length) log(`\nPROBLEMS:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
+    log(`\ntargets: ${res.targets.filter((t) => t.target !== null).map((t) => `${t.id} ${!t.valid ? 'INVALID' : t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`);
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(res, null, 2)}\n`);
+    const how = updateDocs(join(ROOT, 'docs/benchmarks.md'), res);
+    log(`\nwrote bench/results/latest.json; ${how} docs/benchmarks.md; ${res.wallS} s in total`);
+    finished = true;
+    if (res.targets.some((t) => !t.valid)) process.exitCode = 1;
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
+    if (!finished) process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+  process.exitCode = 1;
+});
