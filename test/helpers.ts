@@ -9,7 +9,6 @@ import { parseConfig } from '../packages/warden/src/config/index.js';
 import { type Gateway, startGateway } from '../packages/warden/src/gateway.js';
 import { newKey } from '../packages/warden/src/identity/index.js';
 import type { Role } from '../packages/warden/src/storage/types.js';
-import { createLogger } from '../packages/warden/src/telemetry/index.js';
 
 export const PROVIDER_KEY = 'sk-upstream-secret-123';
 
@@ -63,7 +62,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       cb();
     },
   });
-  const gateway = await startGateway(config, { logger: createLogger({ level: 'info', destination: sink }) });
+  const gateway = await startGateway(config, { logDestination: sink });
   const mk = async (name: string, role: Role, models: string[] | null = null) => {
     const k = newKey(name, role, models);
     await gateway.storage.createKey(k.record);

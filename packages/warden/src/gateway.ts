@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { EventWriter } from './events/index.js';
+import { EventWriter, type WardenEvent, WorkerEventStore } from './events/index.js';
 import { buildServer } from './http/server.js';
 import type { HealthState } from './http/routes/health.js';
 import { KeyAuthenticator } from './identity/index.js';
 import { LlmForwarder, PriceTable, ProviderRouter } from './proxy/index.js';
 import { openStorage, redactUrl } from './storage/index.js';
 import type { Storage } from './storage/types.js';
-import { GatewayMetrics, createLogger, type Logger } from './telemetry/index.js';
+import { GatewayMetrics, createLoggers, type Logger } from './telemetry/index.js';
 import { VERSION } from './version.js';
 
 export interface GatewayOptions {
-  /** Use this logger instead of one built from config (tests). */
-  logger?: Logger;
+  /** Write logs here instead of stdout (tests). */
+  logDestination?: NodeJS.WritableStream;
 }
 
 export interface Gateway {
@@ -47,7 +47,7 @@ async function drain(app: FastifyInstance): Promise<void> {
 
 /** The one composition root: every implementation is chosen here, once. */
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
-  const logger = opts.logger ?? createLogger({ level: config.log.level });
+  const { logger, requestLog } = createLoggers({ level: config.log.level, destination: opts.logDestination });
   for (const w of config.warnings) logger.warn({ config: config.source }, w);
 
   const storage = await openStorage(config.storage.url, { log: logger });
@@ -58,8 +58,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   // The gauge reads the writer's depth at scrape time, after both exist.
   const metrics = new GatewayMetrics(() => writer.depth);
+  // Batches are hashed and written on a worker thread with its own connection
+  // (an in-memory SQLite database cannot be shared with another connection).
+  const inMemory = /^sqlite:(:memory:)?$|^sqlite::memory:/.test(config.storage.url);
+  const eventStore = inMemory ? { appendEvents: (e: WardenEvent[]) => storage.appendEvents(e), close: async () => {} } : new WorkerEventStore(config.storage.url);
   const writer: EventWriter = new EventWriter(
-    storage,
+    eventStore,
     { batchSize: config.events.batch_size, flushIntervalMs: config.events.flush_interval_ms, queueLimit: config.events.queue_limit },
     {
       written: (n, s) => {
@@ -81,6 +85,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     writer,
     metrics,
     logger,
+    requestLog,
     auth: new KeyAuthenticator(storage),
     forwarder: new LlmForwarder(router, prices),
     router,
@@ -91,7 +96,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
-    await Promise.allSettled([router.close(), storage.close()]);
+    await Promise.allSettled([router.close(), storage.close(), eventStore.close()]);
     throw err;
   }
   const addr = app.server.address();
@@ -106,6 +111,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await drain(app);
       const lost = await writer.close();
       if (lost > 0) logger.error({ events: lost }, 'could not write queued events before shutdown');
+      await eventStore.close();
       await router.close();
       await storage.close();
       logger.info({ written: writer.stats().written }, 'warden stopped');

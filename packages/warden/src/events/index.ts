@@ -5,3 +5,4 @@ export type { EventStore, EventWriterOptions, EventWriterHooks } from './writer.
 export { uuidv7 } from './ids.js';
 export { newDraft, addDetail } from './draft.js';
 export type { EventDraft } from './draft.js';
+export { WorkerEventStore } from './worker-store.js';

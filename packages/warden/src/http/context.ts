@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import { type EventDraft, type EventWriter, type WardenEvent, newDraft, uuidv7 } from '../events/index.js';
 import type { KeyRecord } from '../storage/types.js';
-import type { GatewayMetrics } from '../telemetry/index.js';
+import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 
 /** Per-request state the edge keeps: correlation ids, timing, caller, and the event draft. */
 export interface RequestContext {
@@ -16,6 +15,8 @@ export interface RequestContext {
   draft: EventDraft;
   /** Whether this request becomes an audit event (health and metrics scrapes do not). */
   audited: boolean;
+  /** Called once if the client goes away before the response is complete (cancels upstream work). */
+  onAbort: (() => void) | null;
 }
 
 declare module 'fastify' {
@@ -54,13 +55,14 @@ export function startContext(request: FastifyRequest): RequestContext {
     key: null,
     draft: newDraft(request.url.startsWith('/v1/') ? 'llm.request' : 'api.request'),
     audited,
+    onAbort: null,
   };
 }
 
 export interface FinalizeDeps {
   writer: EventWriter;
   metrics: GatewayMetrics;
-  logger: Logger;
+  requestLog: RequestLog;
 }
 
 /** When the response is over (sent or aborted): one event, one log line, the metrics. */
@@ -69,6 +71,7 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
   const d = ctx.draft;
   const raw = reply.raw;
   const aborted = !raw.writableFinished;
+  if (aborted) ctx.onAbort?.();
   const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
   const route = request.routeOptions.url ?? 'unmatched';
   // 499: the client went away before the response was complete (nginx's convention).
@@ -102,31 +105,8 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
     detail: d.detail,
   };
   if (ctx.audited || d.kind === 'auth.failure') deps.writer.emit(event);
-  observe(deps.metrics, event, route);
-  deps.logger.info(logLine(event), 'request');
-}
-
-function observe(m: GatewayMetrics, e: WardenEvent, route: string): void {
-  m.requests.inc({ route, method: e.method ?? '', status: String(e.status) });
-  m.requestDuration.observe({ route }, (e.durationMs ?? 0) / 1000);
-  if (e.provider) {
-    if (e.upstreamMs !== null) m.upstreamDuration.observe({ provider: e.provider }, e.upstreamMs / 1000);
-    if (e.ttftMs !== null) m.timeToFirstToken.observe({ provider: e.provider }, e.ttftMs / 1000);
-    const model = e.model ?? '';
-    if (e.tokensIn) m.tokens.inc({ provider: e.provider, model, direction: 'input' }, e.tokensIn);
-    if (e.tokensOut) m.tokens.inc({ provider: e.provider, model, direction: 'output' }, e.tokensOut);
-    if (e.costUsd) m.cost.inc({ provider: e.provider, model }, e.costUsd);
-    if (e.errorType === 'upstream' && e.errorCode && e.errorCode !== 'client_closed') {
-      m.upstreamErrors.inc({ provider: e.provider, code: e.errorCode });
-    }
-  }
-}
-
-/** The event's fields without nulls: one compact JSON line per request. */
-function logLine(e: WardenEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) if (v !== null) out[k] = v;
-  return out;
+  deps.metrics.observe(event, route);
+  deps.requestLog.write(event);
 }
 
 function round3(n: number): number {

@@ -6,7 +6,7 @@ import type { EventWriter } from '../events/index.js';
 import { type KeyAuthenticator, extractToken } from '../identity/index.js';
 import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
 import type { Storage } from '../storage/types.js';
-import type { GatewayMetrics } from '../telemetry/index.js';
+import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 import { finalize, requestIdFrom, startContext } from './context.js';
 import { renderError } from './render-error.js';
 import { adminRoutes } from './routes/admin.js';
@@ -19,6 +19,7 @@ export interface ServerDeps {
   writer: EventWriter;
   metrics: GatewayMetrics;
   logger: Logger;
+  requestLog: RequestLog;
   auth: KeyAuthenticator;
   forwarder: LlmForwarder;
   router: ProviderRouter;

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import { WardenError } from '../errors/index.js';
@@ -31,13 +32,15 @@ export interface ForwardInput {
   traceparent: string | null;
   /** process.hrtime.bigint() when the request arrived. */
   startedAt: bigint;
-  signal: AbortSignal;
+  /** Emits 'abort' when the client goes away (undici accepts an emitter or an AbortSignal). */
+  signal: AbortSignal | EventEmitter;
 }
 
 export interface ForwardResult {
   status: number;
   headers: Record<string, string | string[]>;
-  body: Readable;
+  /** A whole JSON body, or a stream (SSE, or a body too large to hold). */
+  body: Buffer | Readable;
 }
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus what Warden replaces or must not pass on. */
@@ -91,6 +94,19 @@ export class LlmForwarder {
     }
     const isSse = String(res.headers['content-type'] ?? '').startsWith('text/event-stream');
     const headers = clientHeaders(res.headers, injectUsage && isSse);
+    if (!isSse && !(Number(res.headers['content-length']) > MAX_USAGE_BODY)) {
+      // Read whole: usage is in the body anyway, the client gets headers and
+      // body in one write, and a failure mid-body can still become a 502/504.
+      let body: Buffer;
+      try {
+        body = Buffer.from(await res.body.arrayBuffer());
+      } catch (err) {
+        throw this.failure(err, draft);
+      }
+      draft.upstreamMs = msSince(sentAt);
+      this.account(input.model, usageFromBody(route.format, parseJson(body)), draft);
+      return { status: res.statusCode, headers, body };
+    }
     const tap = this.tap(route.format, isSse, injectUsage && isSse, input, sentAt, draft);
     res.body.on('error', (err) => {
       draft.errorType = 'upstream';
@@ -108,11 +124,7 @@ export class LlmForwarder {
     let copied = 0;
     const finish = (usage: Usage): void => {
       draft.upstreamMs = msSince(sentAt);
-      draft.tokensIn = usage.tokensIn;
-      draft.tokensOut = usage.tokensOut;
-      if (usage.tokensIn !== null || usage.tokensOut !== null) {
-        draft.costUsd = this.prices.cost(input.model, usage.tokensIn ?? 0, usage.tokensOut ?? 0);
-      }
+      this.account(input.model, usage, draft);
     };
     return new Transform({
       transform(chunk: Buffer, _enc, cb) {
@@ -133,18 +145,18 @@ export class LlmForwarder {
           cb(null, rest.length ? rest : undefined);
           return;
         }
-        let parsed: unknown = null;
-        if (copied <= MAX_USAGE_BODY) {
-          try {
-            parsed = JSON.parse(Buffer.concat(copies, copied).toString('utf8'));
-          } catch {
-            parsed = null; // not JSON (e.g. an HTML error page): no usage to read
-          }
-        }
-        finish(usageFromBody(format, parsed));
+        finish(usageFromBody(format, copied <= MAX_USAGE_BODY ? parseJson(Buffer.concat(copies, copied)) : null));
         cb();
       },
     });
+  }
+
+  private account(model: string, usage: Usage, draft: EventDraft): void {
+    draft.tokensIn = usage.tokensIn;
+    draft.tokensOut = usage.tokensOut;
+    if (usage.tokensIn !== null || usage.tokensOut !== null) {
+      draft.costUsd = this.prices.cost(model, usage.tokensIn ?? 0, usage.tokensOut ?? 0);
+    }
   }
 
   private failure(err: unknown, draft: EventDraft): WardenError {
@@ -158,6 +170,15 @@ export class LlmForwarder {
     const e = isTimeout(err) ? new WardenError('upstream_timeout') : isUnreachable(code) ? new WardenError('upstream_unreachable') : new WardenError('upstream_bad_response');
     draft.errorCode = e.code;
     return e;
+  }
+}
+
+/** JSON body or null (an HTML error page, say, has no usage to read). */
+function parseJson(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString('utf8'));
+  } catch {
+    return null;
   }
 }
 

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { type FSWatcher, mkdirSync, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
 import { GENESIS_HASH } from '../audit/chain.js';
@@ -83,9 +83,11 @@ export class SqliteStorage implements Storage {
   readonly #migrator: Migrator;
   #hotPath: HotPath | undefined;
   #closed = false;
+  readonly #path: string;
 
   constructor(url: string) {
-    this.raw = openSqliteDatabase(sqlitePathFromUrl(url));
+    this.#path = sqlitePathFromUrl(url);
+    this.raw = openSqliteDatabase(this.#path);
     this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.raw }) });
     this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('sqlite') });
   }
@@ -127,11 +129,14 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#poll);
+    this.#watcher?.close();
     await this.db.destroy();
   }
 
   async createKey(key: KeyRecord): Promise<void> {
     this.#hot.createKey(keyToRow(key));
+    this.#revisionStale = true;
   }
 
   async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
@@ -146,13 +151,50 @@ export class SqliteStorage implements Storage {
 
   async revokeKey(id: string, at: number): Promise<KeyRecord | undefined> {
     const row = this.#hot.revokeKey(id, at);
+    this.#revisionStale = true;
     return row === undefined ? undefined : rowToKey(row);
   }
 
+  /**
+   * Served from memory and re-read only when the database may have changed:
+   * after this connection changes a key, when the directory watch sees the
+   * database or its WAL written (by the CLI, another gateway, our event
+   * writer), and at least every second in case the watch is unreliable (some
+   * network or container filesystems). A read in WAL mode takes file locks
+   * (system calls), which per request cost about 5% of the gateway's CPU.
+   * A change committed by another process marks the cache stale before that
+   * process even exits, so the next request sees it.
+   */
   async keysRevision(): Promise<number> {
-    const value = this.#hot.revision.get();
-    if (value === undefined) throw new Error('the revisions table has no "keys" row; run migrations');
-    return value;
+    if (this.#revisionStale || this.#revision === undefined) {
+      this.#watchForChanges();
+      this.#revisionStale = false;
+      const value = this.#hot.revision.get();
+      if (value === undefined) throw new Error('the revisions table has no "keys" row; run migrations');
+      this.#revision = value;
+    }
+    return this.#revision;
+  }
+
+  #revision: number | undefined;
+  #revisionStale = true;
+  #watcher: FSWatcher | undefined;
+  #poll: NodeJS.Timeout | undefined;
+
+  #watchForChanges(): void {
+    if (this.#poll || this.#closed) return;
+    this.#poll = setInterval(() => (this.#revisionStale = true), 1000);
+    this.#poll.unref();
+    if (this.#path === ':memory:') return;
+    const file = basename(this.#path);
+    try {
+      this.#watcher = watch(dirname(this.#path), { persistent: false }, (_event, name) => {
+        if (!name || name.startsWith(file)) this.#revisionStale = true;
+      });
+      this.#watcher.on('error', () => this.#watcher?.close()); // the 1 s poll remains
+    } catch {
+      // No watch support here: the poll is the fallback.
+    }
   }
 
   /**

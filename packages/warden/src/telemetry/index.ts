@@ -1,3 +1,4 @@
 export { GatewayMetrics } from './metrics.js';
-export { createLogger, REDACT_PATHS } from './logger.js';
-export type { Logger, LoggerOptions } from './logger.js';
+export { createLoggers, REDACT_PATHS } from './logger.js';
+export type { Logger, LoggerOptions, Loggers } from './logger.js';
+export { RequestLog } from './request-log.js';

@@ -1,9 +1,10 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { RequestLog } from './request-log.js';
 
 /**
- * Paths that may hold credentials anywhere in a log object. Warden's own
- * request lines carry none, but anything logged with headers or config gets
- * these censored rather than trusting every call site.
+ * Paths that may hold credentials anywhere in a log object. Everything but
+ * the per-request line goes through these, rather than trusting every call
+ * site to leave secrets out.
  */
 export const REDACT_PATHS = [
   'authorization',
@@ -29,17 +30,24 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-export function createLogger(opts: LoggerOptions): Logger {
-  const options = {
-    level: opts.level,
-    base: { service: 'warden' },
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  };
+export interface Loggers {
+  /** General-purpose logger: start-up, errors, shutdown. Redacts REDACT_PATHS. */
+  logger: Logger;
+  /** The one-line-per-request log, on the same destination. */
+  requestLog: RequestLog;
+}
+
+const base = {
+  base: { service: 'warden' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label: string) => ({ level: label }) },
+};
+
+export function createLoggers(opts: LoggerOptions): Loggers {
   // Async stdout: a log line never waits on the terminal or pipe; flushed on shutdown.
-  const dest = opts.destination ?? pino.destination({ fd: 1, sync: false });
-  return pino(options, dest);
+  const dest = (opts.destination ?? pino.destination({ fd: 1, sync: false })) as DestinationStream;
+  const logger = pino({ ...base, level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
+  return { logger, requestLog: new RequestLog(logger, dest) };
 }
 
 export type { Logger };

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WardenEvent } from '../events/event.js';
 
 /** Seconds buckets from 0.5 ms to 60 s: gateway overhead lives at the bottom, LLM latency at the top. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -97,6 +98,38 @@ export class GatewayMetrics {
     // prom-client also exports totals of three gauges named *_total, a suffix Prometheus
     // reserves for counters (promtool rejects them); the per-type gauges without it remain.
     for (const what of ['handles', 'requests', 'resources']) this.registry.removeSingleMetric(`warden_nodejs_active_${what}_total`);
+  }
+
+  /**
+   * Count one finished request. Label children are looked up once per label
+   * set and cached: prom-client otherwise hashes the label object on every call.
+   */
+  observe(e: WardenEvent, route: string): void {
+    const status = String(e.status);
+    this.child(`r|${route}|${e.method}|${status}`, () => this.requests.labels(route, e.method ?? '', status)).inc();
+    this.child(`d|${route}`, () => this.requestDuration.labels(route)).observe((e.durationMs ?? 0) / 1000);
+    const p = e.provider;
+    if (!p) return;
+    if (e.upstreamMs !== null) this.child(`u|${p}`, () => this.upstreamDuration.labels(p)).observe(e.upstreamMs / 1000);
+    if (e.ttftMs !== null) this.child(`t|${p}`, () => this.timeToFirstToken.labels(p)).observe(e.ttftMs / 1000);
+    const model = e.model ?? '';
+    if (e.tokensIn) this.child(`i|${p}|${model}`, () => this.tokens.labels(p, model, 'input')).inc(e.tokensIn);
+    if (e.tokensOut) this.child(`o|${p}|${model}`, () => this.tokens.labels(p, model, 'output')).inc(e.tokensOut);
+    if (e.costUsd) this.child(`c|${p}|${model}`, () => this.cost.labels(p, model)).inc(e.costUsd);
+    if (e.errorType === 'upstream' && e.errorCode && e.errorCode !== 'client_closed') this.upstreamErrors.inc({ provider: p, code: e.errorCode });
+  }
+
+  private readonly children = new Map<string, { inc(v?: number): void; observe(v: number): void }>();
+
+  private child<T>(key: string, make: () => T): { inc(v?: number): void; observe(v: number): void } {
+    let c = this.children.get(key);
+    if (!c) {
+      // Model names come from clients; bound the cache so odd names cannot grow it forever.
+      if (this.children.size > 10_000) this.children.clear();
+      c = make() as unknown as { inc(v?: number): void; observe(v: number): void };
+      this.children.set(key, c);
+    }
+    return c;
   }
 
   async render(): Promise<string> {
