@@ -8,12 +8,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain } from './lib/measure.mjs';
 import { summarise } from './lib/profile.mjs';
-import { createKey, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
-import { cpuNote, cpuTable, latencyTable, machineLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
+import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
+import { cpuNote, cpuTable, latencyTable, machineLine, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench/results');
 const MODES = ['nonstream', 'stream'];
+// Measured in this order in every repetition. "floor" (a bare fastify + undici proxy) is reference only.
+const TARGETS = ['direct', 'floor', 'through'];
 const MOCK_KEY = 'bench';
 
 function envInt(name, def, min, max) {
@@ -68,13 +70,15 @@ function machine() {
 /** Rough wall time of a default run, for the plan line and the watchdog. */
 function estimateS() {
   const s = settings;
-  const tput = 4 * s.warmupS + s.reps * 4 * (s.duration + 0.7);
-  const lat = (4 * s.latencyWarmup + s.reps * 4 * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
+  const runs = MODES.length * TARGETS.length;
+  const tput = runs * s.warmupS + s.reps * runs * (s.duration + 0.7);
+  const lat = (runs * s.latencyWarmup + s.reps * runs * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
   return PROFILE ? 3 * s.duration + 20 : tput + lat + 15;
 }
 
 async function setup(dir, nodeArgs = []) {
   const mock = await startMock(ROOT, dir, { apiKey: MOCK_KEY, chunks: settings.chunks });
+  const bare = await startBareProxy(ROOT, dir, { upstream: mock.url, apiKey: MOCK_KEY });
   const configFile = join(dir, 'warden.yaml');
   writeFileSync(
     configFile,
@@ -92,13 +96,14 @@ async function setup(dir, nodeArgs = []) {
   const gw = await startGateway(ROOT, dir, configFile, { logFile, nodeArgs });
   const targets = {
     direct: { origin: mock.url, auth: `Bearer ${MOCK_KEY}` },
+    floor: { origin: bare.url, auth: `Bearer ${MOCK_KEY}` }, // not checked: the bare proxy sends the mock key itself
     through: { origin: gw.url, auth: `Bearer ${key}` },
   };
-  const watch = { mock: mock.pid, gateway: gw.pid };
+  const watch = { mock: mock.pid, bareProxy: bare.pid, gateway: gw.pid };
   // One request per target and mode first: fail fast with the reason instead of benchmarking errors.
   for (const mode of MODES) {
-    for (const [name, t] of Object.entries(targets)) {
-      const r = await sequential({ ...t, mode, count: 3 });
+    for (const name of TARGETS) {
+      const r = await sequential({ ...targets[name], mode, count: 3 });
       if (!r.valid) throw new Error(`sanity check failed for ${name} ${mode}: ${r.firstProblem}`);
     }
   }
@@ -112,7 +117,7 @@ async function runThroughput(targets, watch, problems) {
   for (const mode of MODES) out[mode] = { reps: [] };
   log(`\nwarm-up: autocannon ${settings.warmupS} s per target and mode`);
   for (const mode of MODES) {
-    for (const name of ['direct', 'through']) {
+    for (const name of TARGETS) {
       const r = await throughput({ ...targets[name], mode, connections: settings.connections, duration: settings.warmupS });
       if (name === 'through') sent.through += r.requests;
       if (!r.valid) problems.push(`warm-up ${mode} ${name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
@@ -122,7 +127,7 @@ async function runThroughput(targets, watch, problems) {
   for (let rep = 1; rep <= settings.reps; rep++) {
     for (const mode of MODES) {
       const run = {};
-      for (const name of ['direct', 'through']) {
+      for (const name of TARGETS) {
         const r = await throughput({ ...targets[name], mode, connections: settings.connections, duration: settings.duration, watch });
         run[name] = r;
         if (name === 'through') sent.through += r.requests;
@@ -130,14 +135,19 @@ async function runThroughput(targets, watch, problems) {
           problems.push(`throughput ${mode} ${name} rep ${rep}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts, ${r.resets} resets`);
         }
         log(`  [rep ${rep}/${settings.reps}] ${mode.padEnd(9)} ${name.padEnd(7)} ${settings.connections} conn: ${Math.round(r.rps).toString().padStart(6)} req/s` +
-          `  (cpu: gen ${pct(r.cpu.harness.cores)}, mock ${pct(r.cpu.mock.cores)}, gateway ${pct(r.cpu.gateway.cores)}, rest ${pct(r.cpu.other.cores)})${r.valid ? '' : '  INVALID'}`);
+          `  (cpu: gen ${pct(r.cpu.harness.cores)}, mock ${pct(r.cpu.mock.cores)}, bare ${pct(r.cpu.bareProxy.cores)}, gateway ${pct(r.cpu.gateway.cores)}, ` +
+          `rest ${pct(r.cpu.other.cores)})${r.valid ? '' : '  INVALID'}`);
       }
       if (!(await waitForDrain(targets.through.origin))) problems.push(`gateway event queue did not drain after ${mode} rep ${rep}`);
       out[mode].reps.push({
         direct: run.direct.rps,
         through: run.through.rps,
         ratio: run.through.rps / run.direct.rps,
-        valid: run.direct.valid && run.through.valid,
+        valid: run.direct.valid && run.through.valid, // the target's validity: direct and through only
+        floor: run.floor.rps, // reference only, from here on
+        floorRatio: run.floor.rps / run.direct.rps,
+        throughFloorRatio: run.through.rps / run.floor.rps,
+        floorValid: run.direct.valid && run.floor.valid && run.through.valid,
         runs: run,
       });
     }
@@ -145,16 +155,20 @@ async function runThroughput(targets, watch, problems) {
   for (const mode of MODES) {
     const reps = out[mode].reps;
     const m = (f) => median(reps.map(f));
-    out[mode].median = { direct: m((r) => r.direct), through: m((r) => r.through), ratio: m((r) => r.ratio) };
+    out[mode].median = {
+      direct: m((r) => r.direct), through: m((r) => r.through), ratio: m((r) => r.ratio),
+      floor: m((r) => r.floor), floorRatio: m((r) => r.floorRatio), throughFloorRatio: m((r) => r.throughFloorRatio),
+    };
     out[mode].valid = reps.every((r) => r.valid);
+    out[mode].floorValid = reps.every((r) => r.floorValid);
     const cpu = (kind) => {
       const c = (name, f = 'cores') => m((r) => r.runs[kind].cpu[name][f]);
       return {
-        harness: c('harness'), mock: c('mock'), gateway: c('gateway'), other: c('other'), system: c('system'),
-        mockUsPerReq: c('mock', 'usPerReq'), gatewayUsPerReq: c('gateway', 'usPerReq'),
+        harness: c('harness'), mock: c('mock'), bareProxy: c('bareProxy'), gateway: c('gateway'), other: c('other'), system: c('system'),
+        mockUsPerReq: c('mock', 'usPerReq'), bareProxyUsPerReq: c('bareProxy', 'usPerReq'), gatewayUsPerReq: c('gateway', 'usPerReq'),
       };
     };
-    out[mode].cpu = { direct: cpu('direct'), through: cpu('through') };
+    out[mode].cpu = Object.fromEntries(TARGETS.map((kind) => [kind, cpu(kind)]));
   }
   return out;
 }
@@ -167,7 +181,7 @@ async function runLatency(targets, watch, problems) {
   const n = settings.latencyRequests;
   log(`\nlatency: ${n} sequential requests per run on 1 connection (warm-up ${settings.latencyWarmup} per target and mode)`);
   for (const mode of MODES) {
-    for (const name of ['direct', 'through']) {
+    for (const name of TARGETS) {
       const r = await sequential({ ...targets[name], mode, count: settings.latencyWarmup });
       if (name === 'through') sent.through += r.n;
       if (!r.valid) problems.push(`latency warm-up ${mode} ${name}: ${r.firstProblem}`);
@@ -177,7 +191,7 @@ async function runLatency(targets, watch, problems) {
   for (let rep = 1; rep <= settings.reps; rep++) {
     for (const mode of MODES) {
       const run = {};
-      for (const name of ['direct', 'through']) {
+      for (const name of TARGETS) {
         const r = await sequential({ ...targets[name], mode, count: n, warmup: settings.latencyWarmupPerRun, maxMs: Math.max(60_000, n * 20), watch });
         run[name] = r;
         if (name === 'through') sent.through += r.n + settings.latencyWarmupPerRun;
@@ -189,15 +203,26 @@ async function runLatency(targets, watch, problems) {
       }
       if (!(await waitForDrain(targets.through.origin))) problems.push(`gateway event queue did not drain after latency ${mode} rep ${rep}`);
       const d = run.direct;
+      const f = run.floor;
       const t = run.through;
+      const pick = (r) => ({ p50: r.p50, p90: r.p90, p99: r.p99, max: r.max, rps: r.rps });
       out[mode].reps.push({
-        direct: { p50: d.p50, p90: d.p90, p99: d.p99, max: d.max, rps: d.rps },
-        through: { p50: t.p50, p90: t.p90, p99: t.p99, max: t.max, rps: t.rps },
+        direct: pick(d),
+        through: pick(t),
         addedP50: t.p50 - d.p50,
         addedP99: t.p99 - d.p99,
         rpsRatio: t.rps / d.rps,
-        valid: d.valid && t.valid,
+        valid: d.valid && t.valid, // the target's validity: direct and through only
         gatewayUsPerReq: t.cpu.gateway.usPerReq,
+        floor: pick(f), // reference only, from here on
+        floorAddedP50: f.p50 - d.p50,
+        floorAddedP99: f.p99 - d.p99,
+        overFloorP50: t.p50 - f.p50,
+        overFloorP99: t.p99 - f.p99,
+        floorRpsRatio: f.rps / d.rps,
+        throughFloorRpsRatio: t.rps / f.rps,
+        floorValid: d.valid && f.valid && t.valid,
+        bareProxyUsPerReq: f.cpu.bareProxy.usPerReq,
       });
     }
   }
@@ -209,8 +234,14 @@ async function runLatency(targets, watch, problems) {
       directP99: m((r) => r.direct.p99), throughP99: m((r) => r.through.p99), addedP99: m((r) => r.addedP99),
       directRps: m((r) => r.direct.rps), throughRps: m((r) => r.through.rps), rpsRatio: m((r) => r.rpsRatio),
       gatewayUsPerReq: m((r) => r.gatewayUsPerReq),
+      floorP50: m((r) => r.floor.p50), floorP99: m((r) => r.floor.p99), floorRps: m((r) => r.floor.rps),
+      floorAddedP50: m((r) => r.floorAddedP50), floorAddedP99: m((r) => r.floorAddedP99),
+      overFloorP50: m((r) => r.overFloorP50), overFloorP99: m((r) => r.overFloorP99),
+      floorRpsRatio: m((r) => r.floorRpsRatio), throughFloorRpsRatio: m((r) => r.throughFloorRpsRatio),
+      bareProxyUsPerReq: m((r) => r.bareProxyUsPerReq),
     };
     out[mode].valid = reps.every((r) => r.valid);
+    out[mode].floorValid = reps.every((r) => r.floorValid);
   }
   return out;
 }
@@ -226,7 +257,8 @@ async function countLogLines(file) {
 async function benchmark(dir) {
   const problems = [];
   const { gw, targets, watch, logFile } = await setup(dir);
-  log(`mock upstream ${targets.direct.origin} (pid ${watch.mock}), gateway ${targets.through.origin} (pid ${watch.gateway}), temp dir ${dir}`);
+  log(`mock upstream ${targets.direct.origin} (pid ${watch.mock}), bare proxy ${targets.floor.origin} (pid ${watch.bareProxy}), ` +
+    `gateway ${targets.through.origin} (pid ${watch.gateway}), temp dir ${dir}`);
   sent.through += 6; // sanity checks
   const tput = await runThroughput(targets, watch, problems);
   const lat = await runLatency(targets, watch, problems);
@@ -252,8 +284,27 @@ async function benchmark(dir) {
     targetsOut.push({ id: `added_p50.${mode}`, what: 'added p50 latency (ms) at 1 connection', value: l.median.addedP50, target: null, pass: null, valid: l.valid });
     targetsOut.push({ id: `added_p99.${mode}`, what: 'added p99 latency (ms) at 1 connection', value: l.median.addedP99, target: 1, pass: l.median.addedP99 <= 1, valid: l.valid });
   }
+  // Reference values (the "floor" bare proxy): no target, never part of a PASS/FAIL.
+  const reference = [];
+  for (const mode of MODES) {
+    const t = tput[mode];
+    const ref = (id, what, value) => reference.push({ id: `${id}.${mode}`, what, value, target: null, valid: t.floorValid });
+    ref('floor_rps', `floor req/s at ${settings.connections} connections`, t.median.floor);
+    ref('floor_over_direct', `floor/direct req/s at ${settings.connections} connections`, t.median.floorRatio);
+    ref('through_over_floor', `through/floor req/s at ${settings.connections} connections`, t.median.throughFloorRatio);
+  }
+  for (const mode of MODES) {
+    const l = lat[mode];
+    const ref = (id, what, value) => reference.push({ id: `${id}.${mode}`, what, value, target: null, valid: l.floorValid });
+    for (const p of ['p50', 'p99']) {
+      const P = p.toUpperCase();
+      ref(`floor_${p}`, `floor ${p} latency (ms) at 1 connection`, l.median[`floor${P}`]);
+      ref(`floor_added_${p}`, `floor minus direct ${p} latency (ms) at 1 connection`, l.median[`floorAdded${P}`]);
+      ref(`through_minus_floor_${p}`, `through minus floor ${p} latency (ms) at 1 connection`, l.median[`overFloor${P}`]);
+    }
+  }
   if (settings.connections !== 50) problems.push(`BENCH_CONNECTIONS=${settings.connections}: the throughput target is defined at 50 connections`);
-  return { throughput: tput, latency: lat, targets: targetsOut, pipeline, problems };
+  return { throughput: tput, latency: lat, targets: targetsOut, reference, pipeline, problems };
 }
 
 async function profileRun(dir) {
@@ -285,7 +336,7 @@ async function main() {
   const est = estimateS();
   log(`Warden benchmark${PROFILE ? ' (profile mode)' : ''}: ${machineLine({ machine: m })}`);
   log(PROFILE ? `settings: ${settings.duration} s per mode at ${settings.connections} connections, gateway under --cpu-prof` : `settings: ${settingsLine({ settings })}`);
-  log(`estimated time: ${Math.round(est / 60)} min ${Math.round(est % 60)} s`);
+  log(`estimated time: ${Math.floor(est / 60)} min ${Math.round(est % 60)} s (an upper bound)`);
   const dir = mkdtempSync(join(os.tmpdir(), 'warden-bench-'));
   let finished = false;
   const cleanup = async () => {
@@ -319,9 +370,9 @@ async function main() {
       wallS: Math.round((Date.now() - t0) / 1000),
       ...r,
     };
-    log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition) ==\n`);
+    log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition; floor columns are reference only) ==\n`);
     log(throughputTable(res));
-    log(`\n== Added latency at 1 connection (through - direct, median of per-repetition values) ==\n`);
+    log(`\n== Added latency at 1 connection (through - direct, median of per-repetition values; floor columns are reference only) ==\n`);
     log(latencyTable(res));
     log(`\n== CPU during the ${settings.connections}-connection runs (median, 100% = one core) ==\n`);
     log(cpuTable(res));
@@ -329,12 +380,13 @@ async function main() {
     log(`\npipeline: ${res.pipeline}`);
     if (res.problems.length) log(`\nPROBLEMS:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
     log(`\ntargets: ${res.targets.filter((t) => t.target !== null).map((t) => `${t.id} ${!t.valid ? 'INVALID' : t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`);
+    log(`reference, no target (floor = bare fastify + undici proxy): ${referenceLine(res)}`);
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(res, null, 2)}\n`);
     const how = updateDocs(join(ROOT, 'docs/benchmarks.md'), res);
     log(`\nwrote bench/results/latest.json; ${how} docs/benchmarks.md; ${res.wallS} s in total`);
     finished = true;
-    if (res.targets.some((t) => !t.valid)) process.exitCode = 1;
+    if ([...res.targets, ...res.reference].some((t) => !t.valid)) process.exitCode = 1; // invalid data (not a FAIL)
   } finally {
     clearTimeout(watchdog);
     await cleanup();

@@ -176,6 +176,14 @@ describe('warden CLI', () => {
     expect(await exited).toBe(0);
   });
 
+  it('warden demo --config uses the file\'s store and refuses a bad file with exit 2', async () => {
+    const bad = join(dir, 'bad-demo.yaml');
+    writeFileSync(bad, 'storage:\n  url: 42\n');
+    const r = spawnSync(process.execPath, [BIN, 'demo', '--port', '0', '--config', bad], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('storage.url');
+  });
+
   it('npx warden works from the repository root', () => {
     const r = spawnSync('npx', ['--no-install', 'warden', '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(0);

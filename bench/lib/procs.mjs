@@ -1,5 +1,5 @@
-// Child processes for the benchmark: the mock upstream and the gateway, each its own
-// process, always killed at the end (normal exit, error, signal or watchdog).
+// Child processes for the benchmark: the mock upstream, the bare proxy ("floor") and the
+// gateway, each its own process, always killed at the end (normal exit, error, signal or watchdog).
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,18 +74,18 @@ function tail(file, n = 20) {
   }
 }
 
-/** Starts the mock upstream on an ephemeral loopback port; resolves with { url, pid }. */
-export async function startMock(root, dir, { apiKey, chunks }) {
-  const errFile = join(dir, 'mock.stderr');
+/**
+ * Spawns `node ARGS` and resolves with { url, pid, entry } once stdout shows "listening on URL".
+ * stderr goes to `errFile` (quoted in the error if the child dies or is slow to start).
+ */
+async function startListener(root, name, args, errFile) {
   const errFd = openSync(errFile, 'w');
-  const args = [join(root, 'packages/mock-upstream/dist/cli.js'), '--host', '127.0.0.1', '--port', '0', '--api-key', apiKey];
-  if (chunks) args.push('--chunks', String(chunks));
   const child = spawn(process.execPath, args, { cwd: root, env: childEnv(), stdio: ['ignore', 'pipe', errFd] });
   closeSync(errFd);
-  const entry = track(child, 'mock-upstream');
+  const entry = track(child, name);
   const url = await new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`mock upstream did not start within 10 s\n${tail(errFile)}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 10 s\n${tail(errFile)}`)), 10_000);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d) => {
       buf += d;
@@ -97,11 +97,24 @@ export async function startMock(root, dir, { apiKey, chunks }) {
     });
     entry.done.then(() => {
       clearTimeout(timer);
-      reject(new Error(`mock upstream exited (code ${entry.code})\n${tail(errFile)}`));
+      reject(new Error(`${name} exited (code ${entry.code})\n${tail(errFile)}`));
     });
   });
   child.stdout.resume(); // nothing more is printed, but never let the pipe fill
   return { url, pid: child.pid, entry };
+}
+
+/** Starts the mock upstream on an ephemeral loopback port; resolves with { url, pid }. */
+export function startMock(root, dir, { apiKey, chunks }) {
+  const args = [join(root, 'packages/mock-upstream/dist/cli.js'), '--host', '127.0.0.1', '--port', '0', '--api-key', apiKey];
+  if (chunks) args.push('--chunks', String(chunks));
+  return startListener(root, 'mock-upstream', args, join(dir, 'mock.stderr'));
+}
+
+/** Starts bench/lib/bare-proxy.mjs (the "floor" target) in front of `upstream`; resolves with { url, pid }. */
+export function startBareProxy(root, dir, { upstream, apiKey }) {
+  const args = [join(root, 'bench/lib/bare-proxy.mjs'), '--upstream', upstream, '--api-key', apiKey];
+  return startListener(root, 'bare-proxy', args, join(dir, 'bare-proxy.stderr'));
 }
 
 /** `warden keys create`; the key is alone on the last line of stdout. */

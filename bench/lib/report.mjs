@@ -24,16 +24,21 @@ export function throughputTable(res) {
   for (const mode of ['nonstream', 'stream']) {
     const t = res.throughput[mode];
     const target = res.targets.find((x) => x.id === `throughput.${mode}`);
+    const bad = t.floorValid ? '' : '!';
     rows.push([MODE[mode], res.settings.connections, f0(t.median.direct), f0(t.median.through), f3(t.median.ratio),
-      t.reps.map((r) => f2(r.ratio) + (r.valid ? '' : '!')).join(' '), `>= ${target.target}`, verdict(target)]);
+      t.reps.map((r) => f2(r.ratio) + (r.valid ? '' : '!')).join(' '), `>= ${target.target}`, verdict(target),
+      f0(t.median.floor) + bad, f3(t.median.floorRatio) + bad, f3(t.median.throughFloorRatio) + bad]);
   }
   for (const mode of ['nonstream', 'stream']) {
     const l = res.latency[mode];
+    const bad = l.floorValid ? '' : '!';
     rows.push([MODE[mode], '1 (seq.)', f0(l.median.directRps), f0(l.median.throughRps), f3(l.median.rpsRatio),
-      l.reps.map((r) => f2(r.rpsRatio) + (r.valid ? '' : '!')).join(' '), 'report only', l.valid ? '-' : 'INVALID']);
+      l.reps.map((r) => f2(r.rpsRatio) + (r.valid ? '' : '!')).join(' '), 'report only', l.valid ? '-' : 'INVALID',
+      f0(l.median.floorRps) + bad, f3(l.median.floorRpsRatio) + bad, f3(l.median.throughFloorRpsRatio) + bad]);
   }
-  return table(['mode', 'connections', 'direct req/s', 'through req/s', 'ratio', 'ratio per rep', 'target', 'result'], rows,
-    ['l', 'r', 'r', 'r', 'r', 'l', 'l', 'l']);
+  return table(['mode', 'connections', 'direct req/s', 'through req/s', 'ratio', 'ratio per rep', 'target', 'result',
+    'floor req/s (ref.)', 'floor/direct (ref.)', 'through/floor (ref.)'], rows,
+  ['l', 'r', 'r', 'r', 'r', 'l', 'l', 'l', 'r', 'r', 'r']);
 }
 
 export function latencyTable(res) {
@@ -42,27 +47,43 @@ export function latencyTable(res) {
     const l = res.latency[mode].median;
     const t50 = res.targets.find((x) => x.id === `added_p50.${mode}`);
     const t99 = res.targets.find((x) => x.id === `added_p99.${mode}`);
+    const bad = res.latency[mode].floorValid ? '' : '!';
+    const floor = (p) => [f3(l[`floor${p}`]) + bad, f3(l[`floorAdded${p}`]) + bad, f3(l[`overFloor${p}`]) + bad];
     rows.push([MODE[mode], 'p50', f3(l.directP50), f3(l.throughP50), f3(l.addedP50),
-      res.latency[mode].reps.map((r) => f3(r.addedP50)).join(' '), t50.target === null ? 'report only' : `<= ${t50.target}`, t50.target === null ? (t50.valid ? '-' : 'INVALID') : verdict(t50)]);
+      res.latency[mode].reps.map((r) => f3(r.addedP50)).join(' '), t50.target === null ? 'report only' : `<= ${t50.target}`,
+      t50.target === null ? (t50.valid ? '-' : 'INVALID') : verdict(t50), ...floor('P50')]);
     rows.push([MODE[mode], 'p99', f3(l.directP99), f3(l.throughP99), f3(l.addedP99),
-      res.latency[mode].reps.map((r) => f3(r.addedP99)).join(' '), `<= ${t99.target}`, verdict(t99)]);
+      res.latency[mode].reps.map((r) => f3(r.addedP99)).join(' '), `<= ${t99.target}`, verdict(t99), ...floor('P99')]);
   }
-  return table(['mode', 'pct', 'direct ms', 'through ms', 'added ms', 'added per rep', 'target', 'result'], rows,
-    ['l', 'l', 'r', 'r', 'r', 'l', 'l', 'l']);
+  return table(['mode', 'pct', 'direct ms', 'through ms', 'added ms', 'added per rep', 'target', 'result',
+    'floor ms (ref.)', 'floor - direct (ref.)', 'through - floor (ref.)'], rows,
+  ['l', 'l', 'r', 'r', 'r', 'l', 'l', 'l', 'r', 'r', 'r']);
+}
+
+/** One line with the floor's reference values (no target), for the console. */
+export function referenceLine(res) {
+  return ['nonstream', 'stream'].map((mode) => {
+    const t = res.throughput[mode];
+    const l = res.latency[mode].median;
+    const bad = t.floorValid && res.latency[mode].floorValid ? '' : ' INVALID';
+    return `${MODE[mode]} floor/direct ${f3(t.median.floorRatio)}, through/floor ${f3(t.median.throughFloorRatio)}, ` +
+      `floor p99 ${f3(l.floorP99)} ms (+${f3(l.floorAddedP99)} over direct)${bad}`;
+  }).join('; ');
 }
 
 export function cpuTable(res) {
   const rows = [];
   const n = res.machine.nproc;
   for (const mode of ['nonstream', 'stream']) {
-    for (const kind of ['direct', 'through']) {
+    for (const kind of ['direct', 'floor', 'through']) {
       const c = res.throughput[mode].cpu[kind];
-      rows.push([`${MODE[mode]} ${kind}`, pct(c.harness), pct(c.mock), kind === 'direct' ? '-' : pct(c.gateway), pct(c.other),
-        `${pct(c.system)} of ${n * 100}%`, f0(c.mockUsPerReq), kind === 'direct' ? '-' : f0(c.gatewayUsPerReq)]);
+      const proxyUs = { direct: '-', floor: f0(c.bareProxyUsPerReq), through: f0(c.gatewayUsPerReq) }[kind];
+      rows.push([`${MODE[mode]} ${kind}`, pct(c.harness), pct(c.mock), kind === 'floor' ? pct(c.bareProxy) : '-', kind === 'through' ? pct(c.gateway) : '-',
+        pct(c.other), `${pct(c.system)} of ${n * 100}%`, f0(c.mockUsPerReq), proxyUs]);
     }
   }
-  return table(['run', 'load generator', 'mock', 'gateway', 'rest of machine', 'all CPUs busy', 'mock CPU us/req', 'gateway CPU us/req'], rows,
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
+  return table(['run', 'load generator', 'mock', 'bare proxy', 'gateway', 'rest of machine', 'all CPUs busy', 'mock CPU us/req', 'proxy CPU us/req'], rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
 }
 
 /** What limited each side, worded from the measured CPU shares rather than assumed. */
@@ -70,6 +91,7 @@ export function cpuNote(res) {
   const n = res.machine.nproc;
   const d = res.throughput.nonstream.cpu.direct;
   const t = res.throughput.nonstream.cpu.through;
+  const f = res.throughput.nonstream.cpu.floor;
   const lines = [
     `CPU (non-stream, ${res.settings.connections} connections): ${n} cores are shared by the load generator (autocannon in the harness process),`,
     `the mock and the gateway. Direct: mock ${pct(d.mock)} of a core, load generator ${pct(d.harness)}, ${pct(d.system)} of ${n * 100}% busy in all.`,
@@ -87,17 +109,20 @@ export function cpuNote(res) {
   }
   lines.push(
     `The gateway's cost of ${f0(t.gatewayUsPerReq)} CPU us per request barely depends on this sharing; it is the number to compare across changes.`,
+    `"proxy CPU us/req" is the bare proxy's in floor runs and the gateway's in through runs. The floor (reference only) costs ${f0(f.bareProxyUsPerReq)} us`,
+    `per request for the fastify + undici stack alone, so about ${f0(t.gatewayUsPerReq - f.bareProxyUsPerReq)} us of the gateway's ${f0(t.gatewayUsPerReq)} is Warden's own pipeline.`,
     'Latency is measured at 1 connection, where the machine is mostly idle, so CPU sharing matters little there.',
   );
-  if (Math.max(d.other, t.other) > 0.1) {
-    lines.push(`The rest of the machine (other processes, kernel network work on loopback) used up to ${pct(Math.max(d.other, t.other))} of a core during these runs.`);
+  const other = Math.max(d.other, f.other, t.other);
+  if (other > 0.1) {
+    lines.push(`The rest of the machine (other processes, kernel network work on loopback) used up to ${pct(other)} of a core during these runs.`);
   }
   return lines.join('\n');
 }
 
 export function settingsLine(res) {
   const s = res.settings;
-  return `${s.reps} repetitions, interleaved direct then through; throughput ${s.duration} s per run at ${s.connections} connections ` +
+  return `${s.reps} repetitions, interleaved direct, floor (reference), through; throughput ${s.duration} s per run at ${s.connections} connections ` +
     `(warm-up ${s.warmupS} s per target and mode); latency ${s.latencyRequests} sequential requests per run on 1 keep-alive connection ` +
     `(warm-up ${s.latencyWarmup} + ${s.latencyWarmupPerRun} per run); mock stream chunks ${s.chunks}; gateway log level info to a file.`;
 }
@@ -129,12 +154,15 @@ export function section(res) {
     throughputTable(res),
     '',
     'The 1-connection rows come from the sequential latency loop (requests / wall time), not autocannon.',
+    'Columns marked (ref.) are reference only: the floor is a bare fastify + undici proxy with no target; it never changes a result. "!" marks invalid data.',
     '',
     `### Added latency at 1 connection (through minus direct, median of the per-repetition values)`,
     '',
     latencyTable(res),
     '',
-    '### CPU use during the 50-connection runs (median, 100% = one core)',
+    'floor - direct is what the bare HTTP stack adds; through - floor is what Warden\'s own pipeline adds on top (both reference only).',
+    '',
+    `### CPU use during the ${res.settings.connections}-connection runs (median, 100% = one core)`,
     '',
     cpuTable(res),
     '',
@@ -155,7 +183,7 @@ upstream (\`packages/mock-upstream\`) and the gateway, each in its own process.
 Run it with:
 
 \`\`\`sh
-npm run bench        # builds, then runs bench/run.mjs (about 2.5 minutes with the defaults on 2 cores)
+npm run bench        # builds, then runs bench/run.mjs (about 3.5 minutes with the defaults on 2 cores)
 \`\`\`
 
 Tuning: \`BENCH_DURATION\` (seconds per throughput run, default 5), \`BENCH_REPS\` (default 5),
@@ -167,9 +195,13 @@ Machine-readable results go to \`bench/results/latest.json\`.
 ## Method
 
 - **Targets.** *Direct* is the mock upstream; *through* is Warden in front of that same mock
-  process. Both get the same request (\`POST /v1/chat/completions\`, \`{"model":"gpt-4o-mini","messages":[...]}\`,
+  process. All targets get the same request (\`POST /v1/chat/completions\`, \`{"model":"gpt-4o-mini","messages":[...]}\`,
   plus \`"stream": true\` for streaming) and an \`Authorization\` header (the mock checks its own key,
   the gateway checks a key made with \`warden keys create\`).
+- **Floor (reference only).** A third target, \`bench/lib/bare-proxy.mjs\`, is a bare proxy built from the
+  stack Warden uses (fastify 5 and an undici 7 \`Pool\`) that only forwards the raw body to the same mock and
+  passes the response (or SSE stream) back, with none of Warden's pipeline. It splits the gap to direct into what the
+  HTTP stack costs (floor/direct) and what Warden's own work costs (through/floor); it has no target and never changes a result.
 - **Full pipeline.** The gateway runs as \`warden start\` with SQLite storage in a temporary directory and
   log level \`info\`, its JSON log written to a file: key authentication, routing, upstream call,
   usage/cost accounting, metrics, one log line and one audit event (hash-chained, batched into SQLite) per request.
@@ -178,14 +210,15 @@ Machine-readable results go to \`bench/results/latest.json\`.
 - **Latency** is a sequential loop over one keep-alive connection (undici \`Client\`), timed with
   \`process.hrtime.bigint()\` from sending the request to reading the last body byte, percentiles from the raw
   samples. autocannon is not used for this because it records whole milliseconds, too coarse for a 1 ms target.
-- **Interleaving.** Each repetition runs direct, then through, for every mode, so drift (thermal, other
-  processes) hits both; the tables report medians over repetitions and the ratio per repetition. Each target is
+- **Interleaving.** Each repetition runs direct, then floor, then through, for every mode, so drift (thermal, other
+  processes) hits all of them; the tables report medians over repetitions and the ratio per repetition. Each target is
   warmed up first, and the gateway's event queue is drained between runs.
 - **Validity.** Every response must be 200 (and, in the latency loop, a complete JSON body or an SSE stream
-  ending in \`[DONE]\`); a run with non-2xx, errors, timeouts or resets makes its target INVALID.
+  ending in \`[DONE]\`); a run with non-2xx, errors, timeouts or resets makes its target INVALID (an invalid
+  floor run is marked \`!\` and listed under Problems, without touching the targets' results).
 - **Targets from the issue.** through/direct >= 0.35 at 50 connections; added p99 latency <= 1 ms at 1 connection.
 - **Machine** (when this file was created): ${machineLine(res)}. The load generator, mock and gateway share
-  these CPUs; see the CPU table in the results for how they compete.
+  these CPUs (the bare proxy too); see the CPU table in the results for how they compete.
 
 `;
 }

@@ -18,10 +18,11 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '8600')
     .option('--data-dir <dir>', 'where the SQLite store lives', './.warden')
-    .action(async (o: { host: string; port: string; dataDir: string }) => {
+    .option('--config <file>', "use this file's settings (storage, logs, …); its providers are replaced by the mock")
+    .action(async (o: { host: string; port: string; dataDir: string; config?: string }) => {
       const port = Number(process.env.WARDEN_PORT ?? o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${o.port}"`);
-      await runDemo({ host: process.env.WARDEN_HOST ?? o.host, port, dataDir: o.dataDir }, out);
+      await runDemo({ host: process.env.WARDEN_HOST ?? o.host, port, dataDir: o.dataDir, config: o.config }, out);
     });
 
   program

@@ -1,8 +1,10 @@
 import { startMockUpstream } from '@warden/mock-upstream';
-import { stringify } from 'yaml';
-import { parseConfig, type Config } from '../config/index.js';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, stringify } from 'yaml';
+import { loadConfig, parseConfig, type Config } from '../config/index.js';
 import { type Gateway, startGateway } from '../gateway.js';
 import { newKey } from '../identity/index.js';
+import { redactUrl } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
 import { cliEvent } from './shared.js';
 
@@ -39,18 +41,25 @@ const DEMO_PROVIDER_KEY = 'demo-upstream-key';
  * `warden demo`: the gateway on 127.0.0.1:8600 with SQLite under ./.warden,
  * in front of a built-in mock OpenAI/Anthropic upstream, and two fresh keys.
  */
-export async function runDemo(opts: { host: string; port: number; dataDir: string }, out: (s: string) => void): Promise<void> {
+export async function runDemo(opts: { host: string; port: number; dataDir: string; config?: string }, out: (s: string) => void): Promise<void> {
+  // With --config, the file's settings apply (storage, logs, limits…) and only its providers are replaced by the mock.
+  let base: Record<string, unknown> = {};
+  if (opts.config) {
+    loadConfig(opts.config); // a bad file fails here, exit 2, naming the key
+    base = (parseYaml(readFileSync(opts.config, 'utf8')) ?? {}) as Record<string, unknown>;
+  }
   const mock = await startMockUpstream({ host: '127.0.0.1', port: 0, apiKey: DEMO_PROVIDER_KEY });
   const yaml = stringify({
-    server: { host: opts.host, port: opts.port },
-    storage: { url: `sqlite:${opts.dataDir}/warden.db` },
+    ...base,
+    server: { ...(base.server as object), host: opts.host, port: opts.port },
+    storage: (base.storage as object) ?? { url: `sqlite:${opts.dataDir}/warden.db` },
     providers: [
       { name: 'mock-openai', type: 'openai-compatible', base_url: `${mock.url}/v1`, api_key: DEMO_PROVIDER_KEY, models: ['*'] },
       { name: 'mock-anthropic', type: 'anthropic', base_url: mock.url, api_key: DEMO_PROVIDER_KEY, models: ['*'] },
     ],
   });
   // WARDEN_* variables still apply, so `WARDEN_PORT=9000 npm start` works.
-  const config = parseConfig(yaml, 'demo');
+  const config = parseConfig(yaml, opts.config ?? 'demo');
   let gateway: Gateway;
   try {
     gateway = await startGateway(config);
@@ -64,7 +73,7 @@ export async function runDemo(opts: { host: string; port: number; dataDir: strin
     [
       '',
       `  Warden demo is running at ${gateway.url}`,
-      `  (store: ${opts.dataDir}/warden.db; upstream: built-in mock at ${mock.url})`,
+      `  (store: ${redactUrl(config.storage.url)}; upstream: built-in mock at ${mock.url})`,
       '',
       `  Admin key: ${admin}`,
       `  Agent key: ${agent}`,
