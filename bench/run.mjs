@@ -86,6 +86,7 @@ async function setup(dir, nodeArgs = []) {
       'server: { host: 127.0.0.1, port: 0 }',
       `storage: { url: "sqlite:${join(dir, 'warden.db')}" }`,
       'log: { level: info }',
+      ...(process.env.BENCH_EVENTS ? [`events: { ${process.env.BENCH_EVENTS} }`] : []),
       'providers:',
       `  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: "${MOCK_KEY}", models: ["*"] }`,
       '',
@@ -256,7 +257,7 @@ async function countLogLines(file) {
 
 async function benchmark(dir) {
   const problems = [];
-  const { gw, targets, watch, logFile } = await setup(dir);
+  const { gw, targets, watch, logFile } = await setup(dir, process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []);
   log(`mock upstream ${targets.direct.origin} (pid ${watch.mock}), bare proxy ${targets.floor.origin} (pid ${watch.bareProxy}), ` +
     `gateway ${targets.through.origin} (pid ${watch.gateway}), temp dir ${dir}`);
   sent.through += 6; // sanity checks
