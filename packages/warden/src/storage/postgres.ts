@@ -135,6 +135,9 @@ export class PostgresStorage implements Storage {
     if (events.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(${sql.lit(CHAIN_LOCK)})`.execute(trx);
+      // A retry of a batch that did commit (its acknowledgement was lost): already written.
+      const seen = await trx.selectFrom('events').select('seq').where('id', '=', events[0]!.id).executeTakeFirst();
+      if (seen) return;
       const head = await trx.selectFrom('events').select('hash').orderBy('seq', 'desc').limit(1).executeTakeFirst();
       const rows = linkBatch(head?.hash ?? GENESIS_HASH, events);
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {

@@ -45,7 +45,12 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
     if (revoke.run(at, id).changes > 0) bumpRevision.run();
     return keyById.get(id);
   });
+  const eventExists = db.prepare<[string], number>('SELECT 1 FROM events WHERE id = ?').pluck();
   const appendEvents = db.transaction((batch: readonly WardenEvent[]) => {
+    // A retry of a batch that did commit (its acknowledgement was lost, e.g. the
+    // writer thread died after COMMIT): already written, and inserting it again
+    // would fail on the unique id forever and wedge the event queue.
+    if (eventExists.get(batch[0]!.id) !== undefined) return;
     const rows = linkBatch(headHash.get() ?? GENESIS_HASH, batch);
     for (const row of rows) insertEvent.run(row as Record<string, unknown>);
   });

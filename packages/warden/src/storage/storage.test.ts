@@ -283,6 +283,17 @@ describe.each([sqliteBackend(), postgresBackend()])('$name storage', (backend) =
     }
   });
 
+  it('a batch retried after it committed (lost acknowledgement) is not written twice and does not wedge later batches', async () => {
+    const { store } = await fresh();
+    const batch = events(5);
+    await store.appendEvents(batch);
+    await store.appendEvents(batch); // the writer retries: it never saw the first commit's answer
+    await store.appendEvents(events(3));
+    const { items } = await store.queryEvents({ limit: 100 });
+    expect(items).toHaveLength(8);
+    expect(await store.verifyAudit()).toMatchObject({ ok: true, checked: 8 });
+  });
+
   it('verifyAudit reports ok on an empty log and on thousands of events appended in many batches', async () => {
     const { store } = await fresh();
     expect(await store.verifyAudit()).toEqual({ ok: true, checked: 0, headHash: GENESIS_HASH });
