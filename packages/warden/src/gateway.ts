@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { EventWriter, type WardenEvent, WorkerEventStore } from './events/index.js';
+import { EventWriter, WorkerEventStore } from './events/index.js';
 import { buildServer } from './http/server.js';
 import type { HealthState } from './http/routes/health.js';
 import { KeyAuthenticator } from './identity/index.js';
 import { LlmForwarder, PriceTable, ProviderRouter } from './proxy/index.js';
-import { openStorage, redactUrl } from './storage/index.js';
+import { isPrivateToOneConnection, openStorage, redactUrl } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { GatewayMetrics, createLoggers, type Logger } from './telemetry/index.js';
 import { VERSION } from './version.js';
@@ -58,12 +58,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   // The gauge reads the writer's depth at scrape time, after both exist.
   const metrics = new GatewayMetrics(() => writer.depth);
-  // Batches are hashed and written on a worker thread with its own connection
-  // (an in-memory SQLite database cannot be shared with another connection).
-  const inMemory = /^sqlite:(:memory:)?$|^sqlite::memory:/.test(config.storage.url);
-  const eventStore = inMemory ? { appendEvents: (e: WardenEvent[]) => storage.appendEvents(e), close: async () => {} } : new WorkerEventStore(config.storage.url);
+  // Batches are hashed and written on a worker thread with its own connection,
+  // unless the store cannot be opened twice (in-memory SQLite): then inline.
+  const writerThread = isPrivateToOneConnection(config.storage.url) ? undefined : new WorkerEventStore(config.storage.url);
   const writer: EventWriter = new EventWriter(
-    eventStore,
+    writerThread ?? storage,
     { batchSize: config.events.batch_size, flushIntervalMs: config.events.flush_interval_ms, queueLimit: config.events.queue_limit },
     {
       written: (n, s) => {
@@ -96,7 +95,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
-    await Promise.allSettled([router.close(), storage.close(), eventStore.close()]);
+    await Promise.allSettled([router.close(), storage.close(), writerThread?.close()]);
     throw err;
   }
   const addr = app.server.address();
@@ -111,7 +110,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       await drain(app);
       const lost = await writer.close();
       if (lost > 0) logger.error({ events: lost }, 'could not write queued events before shutdown');
-      await eventStore.close();
+      await writerThread?.close();
       await router.close();
       await storage.close();
       logger.info({ written: writer.stats().written }, 'warden stopped');

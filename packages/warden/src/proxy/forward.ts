@@ -50,7 +50,7 @@ const DROP_REQUEST = new Set([
   'x-request-id', 'traceparent', 'x-warden-user-id', 'x-warden-agent-id', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip',
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'x-request-id']);
-/** Largest non-streamed body Warden buffers a copy of to read usage from. */
+/** Largest non-streamed body (by content-length) Warden reads whole to take usage from; larger ones stream through. */
 const MAX_USAGE_BODY = 32 * 1024 * 1024;
 
 const msSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
@@ -117,11 +117,13 @@ export class LlmForwarder {
     return { status: res.statusCode, headers, body: res.body.pipe(tap) };
   }
 
-  /** Copies the body through, reading usage (and for SSE, time to first chunk). */
+  /**
+   * Copies a streamed body through: SSE, reading usage and time to first
+   * chunk as it passes; or a non-SSE body too large to hold, passed on
+   * without reading usage.
+   */
   private tap(format: UsageFormat, isSse: boolean, strip: boolean, input: ForwardInput, sentAt: bigint, draft: EventDraft): Transform {
     const reader = isSse ? new SseUsageReader(format, strip) : null;
-    const copies: Buffer[] = [];
-    let copied = 0;
     const finish = (usage: Usage): void => {
       draft.upstreamMs = msSince(sentAt);
       this.account(input.model, usage, draft);
@@ -134,8 +136,6 @@ export class LlmForwarder {
           cb(null, out.length ? out : undefined);
           return;
         }
-        if (copied + chunk.length <= MAX_USAGE_BODY) copies.push(chunk);
-        copied += chunk.length;
         cb(null, chunk);
       },
       flush(cb) {
@@ -145,7 +145,7 @@ export class LlmForwarder {
           cb(null, rest.length ? rest : undefined);
           return;
         }
-        finish(usageFromBody(format, copied <= MAX_USAGE_BODY ? parseJson(Buffer.concat(copies, copied)) : null));
+        finish({ tokensIn: null, tokensOut: null });
         cb();
       },
     });

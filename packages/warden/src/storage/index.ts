@@ -17,7 +17,7 @@ export type {
 export { ROLES } from './types.js';
 export { StorageError, type StorageErrorCode } from './event-log.js';
 export type { StorageLogger } from './key-revision-listener.js';
-export { redactUrl } from './url.js';
+export { isPrivateToOneConnection, redactUrl } from './url.js';
 /** Column names of stored events: also the public (API, export) field names. */
 export { eventToRow } from './schema.js';
 export { PostgresStorage, SqliteStorage };

@@ -37,3 +37,11 @@ export function sqlitePathFromUrl(url: string): string {
   if (path === '') throw new Error('the SQLite storage URL has no file path, e.g. sqlite:./data/warden.db');
   return path;
 }
+
+/**
+ * Whether only the connection that opened the store can see it (an in-memory
+ * SQLite database), so no second connection, e.g. a writer thread's, may be used.
+ */
+export function isPrivateToOneConnection(url: string): boolean {
+  return urlScheme(url) === 'sqlite:' && sqlitePathFromUrl(url) === ':memory:';
+}
