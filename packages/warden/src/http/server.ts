@@ -1,11 +1,11 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { WardenError } from '../errors/index.js';
 import type { EventWriter } from '../events/index.js';
 import { type KeyAuthenticator, extractToken } from '../identity/index.js';
 import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
-import type { Storage } from '../storage/types.js';
+import type { KeyRecord, Storage } from '../storage/types.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 import { finalize, requestIdFrom, startContext } from './context.js';
 import { renderError } from './render-error.js';
@@ -42,12 +42,22 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.decorateRequest('warden', null as never);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: with the key in memory, authentication
+  // finishes in the same tick and no promise is made per request.
+  app.addHook('onRequest', (request, reply, done) => {
     request.warden = startContext(request);
     reply.header('x-request-id', request.id);
     reply.raw.once('close', () => finalize(request, reply, deps));
     const auth = request.routeOptions.config?.auth ?? 'none';
-    if (auth !== 'none') await authenticate(request, auth === 'admin', deps);
+    if (auth === 'none') return done();
+    let pending: Promise<void> | undefined;
+    try {
+      pending = authenticate(request, auth === 'admin', deps);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (pending) pending.then(() => done(), done);
+    else done();
   });
 
   app.setErrorHandler((err, request, reply) => renderError(err, request, reply, logger));
@@ -65,28 +75,48 @@ function attribution(v: string | string[] | undefined): string | null {
   return typeof v === 'string' && ATTRIBUTION.test(v) ? v : null;
 }
 
-async function authenticate(request: import('fastify').FastifyRequest, needAdmin: boolean, deps: ServerDeps): Promise<void> {
-  const d = request.warden.draft;
+/** Authenticates the request's key; returns a promise only when the key had to be looked up. */
+function authenticate(request: FastifyRequest, needAdmin: boolean, deps: ServerDeps): Promise<void> | undefined {
+  let found: KeyRecord | Promise<KeyRecord>;
   try {
-    const key = await deps.auth.authenticate(extractToken(request.headers));
-    request.warden.key = key;
-    d.keyId = key.id;
-    d.orgId = key.orgId;
-    d.role = key.role;
-    // Caller-declared attribution (like OpenAI's `user` field): recorded, not trusted for access decisions.
-    d.userId = attribution(request.headers['x-warden-user-id']);
-    d.agentId = attribution(request.headers['x-warden-agent-id']);
+    found = deps.auth.authenticate(extractToken(request.headers));
   } catch (err) {
-    if (err instanceof WardenError && err.type === 'authentication') {
-      d.kind = 'auth.failure';
-      d.decision = 'deny';
-      d.detail = { reason: err.code };
-      deps.metrics.authFailures.inc({ reason: err.code });
-    }
-    throw err;
+    throw authFailure(request, err, deps);
   }
-  if (needAdmin && request.warden.key?.role !== 'admin') {
+  if (found instanceof Promise) {
+    return found.then(
+      (key) => admit(request, key, needAdmin),
+      (err: unknown) => {
+        throw authFailure(request, err, deps);
+      },
+    );
+  }
+  admit(request, found, needAdmin);
+  return undefined;
+}
+
+function admit(request: FastifyRequest, key: KeyRecord, needAdmin: boolean): void {
+  const d = request.warden.draft;
+  request.warden.key = key;
+  d.keyId = key.id;
+  d.orgId = key.orgId;
+  d.role = key.role;
+  // Caller-declared attribution (like OpenAI's `user` field): recorded, not trusted for access decisions.
+  d.userId = attribution(request.headers['x-warden-user-id']);
+  d.agentId = attribution(request.headers['x-warden-agent-id']);
+  if (needAdmin && key.role !== 'admin') {
     d.decision = 'deny';
     throw new WardenError('admin_required');
   }
+}
+
+function authFailure(request: FastifyRequest, err: unknown, deps: ServerDeps): unknown {
+  if (err instanceof WardenError && err.type === 'authentication') {
+    const d = request.warden.draft;
+    d.kind = 'auth.failure';
+    d.decision = 'deny';
+    d.detail = { reason: err.code };
+    deps.metrics.authFailures.inc({ reason: err.code });
+  }
+  return err;
 }

@@ -34,23 +34,36 @@ export class KeyAuthenticator {
 
   constructor(private readonly storage: Storage) {}
 
-  async authenticate(token: string | undefined): Promise<KeyRecord> {
+  /**
+   * The key's record, synchronously when the revision and the key are in
+   * memory (every request after the first per key), else a promise.
+   * Throws or rejects with a catalogue authentication error.
+   */
+  authenticate(token: string | undefined): KeyRecord | Promise<KeyRecord> {
     if (!token) throw new WardenError('missing_api_key');
     if (!token.startsWith(KEY_PREFIX)) throw new WardenError('invalid_api_key');
-    const rev = await this.storage.keysRevision();
+    const rev = this.storage.keysRevision();
+    return typeof rev === 'number' ? this.resolve(token, rev) : rev.then((r) => this.resolve(token, r));
+  }
+
+  private resolve(token: string, rev: number): KeyRecord | Promise<KeyRecord> {
     if (rev !== this.revision) {
       this.cache.clear();
       this.revision = rev;
     }
     const hash = hashKey(token);
-    let rec = this.cache.get(hash);
-    if (!rec) {
-      rec = await this.storage.findKeyByHash(hash);
+    const cached = this.cache.get(hash);
+    if (cached) return usable(cached);
+    return this.storage.findKeyByHash(hash).then((rec) => {
       if (!rec) throw new WardenError('invalid_api_key');
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
       this.cache.set(hash, rec);
-    }
-    if (rec.revokedAt !== null) throw new WardenError('revoked_api_key');
-    return rec;
+      return usable(rec);
+    });
   }
+}
+
+function usable(rec: KeyRecord): KeyRecord {
+  if (rec.revokedAt !== null) throw new WardenError('revoked_api_key');
+  return rec;
 }

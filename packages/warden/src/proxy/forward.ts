@@ -1,11 +1,10 @@
-import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Transform, type Readable } from 'node:stream';
 import { WardenError } from '../errors/index.js';
 import type { EventDraft } from '../events/index.js';
 import { addDetail } from '../events/index.js';
 import type { PriceTable } from './pricing.js';
 import { type ApiFamily, type Provider, type ProviderRouter, upstreamPath } from './providers.js';
+import { type BodyTransform, UpstreamCall, type UpstreamAnswer, type UpstreamObserver } from './upstream-call.js';
 import { SseUsageReader, usageFromBody, type Usage, type UsageFormat } from './usage.js';
 
 export interface ProxyRoute {
@@ -32,15 +31,8 @@ export interface ForwardInput {
   traceparent: string | null;
   /** process.hrtime.bigint() when the request arrived. */
   startedAt: bigint;
-  /** Emits 'abort' when the client goes away (undici accepts an emitter or an AbortSignal). */
-  signal: AbortSignal | EventEmitter;
-}
-
-export interface ForwardResult {
-  status: number;
-  headers: Record<string, string | string[]>;
-  /** A whole JSON body, or a stream (SSE, or a body too large to hold). */
-  body: Buffer | Readable;
+  /** Registers what to do if the client goes away before the answer is complete. */
+  onAbort(cancel: () => void): void;
 }
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus what Warden replaces or must not pass on. */
@@ -54,6 +46,10 @@ const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', '
 const MAX_USAGE_BODY = 32 * 1024 * 1024;
 
 const msSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+
+/** A streamed body that is copied as it is, without reading usage (too large to hold). */
+const PASS_THROUGH: BodyTransform = { rewrites: false, push: (c) => c, end: () => EMPTY };
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Forwards one LLM call to its provider and hands back what the provider
@@ -70,7 +66,12 @@ export class LlmForwarder {
     return this.router.route(family, model);
   }
 
-  async forward(input: ForwardInput, draft: EventDraft): Promise<ForwardResult> {
+  /**
+   * Sends the call upstream. Resolves when the answer can be written to the
+   * client: at its headers for a stream, at its last byte otherwise (so a
+   * failure mid-body can still become a 502/504). Rejects with a catalogue error.
+   */
+  async forward(input: ForwardInput, draft: EventDraft): Promise<UpstreamAnswer> {
     const { provider, route } = input;
     const streaming = input.body.stream === true;
     const injectUsage = streaming && route.format === 'chat' && !clientAskedForUsage(input.body);
@@ -80,75 +81,58 @@ export class LlmForwarder {
     if (injectUsage) addDetail(draft, { usage_injected: true });
 
     const sentAt = process.hrtime.bigint();
-    let res;
+    const call = new UpstreamCall(this.observer(input, draft, injectUsage, sentAt));
+    input.onAbort(() => call.abort());
+    provider.pool.dispatch(
+      { origin: provider.origin, path: upstreamPath(provider, route.path), method: 'POST', headers: upstreamHeaders(input, provider, payload.length), body: payload },
+      call,
+    );
     try {
-      res = await provider.pool.request({
-        path: upstreamPath(provider, route.path),
-        method: 'POST',
-        headers: upstreamHeaders(input, provider, payload.length),
-        body: payload,
-        signal: input.signal,
-      });
+      return await call.answer;
     } catch (err) {
-      throw this.failure(err, draft);
+      throw this.failure(err);
     }
-    const isSse = String(res.headers['content-type'] ?? '').startsWith('text/event-stream');
-    const headers = clientHeaders(res.headers, injectUsage && isSse);
-    if (!isSse && !(Number(res.headers['content-length']) > MAX_USAGE_BODY)) {
-      // Read whole: usage is in the body anyway, the client gets headers and
-      // body in one write, and a failure mid-body can still become a 502/504.
-      let body: Buffer;
-      try {
-        body = Buffer.from(await res.body.arrayBuffer());
-      } catch (err) {
-        throw this.failure(err, draft);
-      }
-      draft.upstreamMs = msSince(sentAt);
-      this.account(input.model, usageFromBody(route.format, parseJson(body)), draft);
-      return { status: res.statusCode, headers, body };
-    }
-    const tap = this.tap(route.format, isSse, injectUsage && isSse, input, sentAt, draft);
-    res.body.on('error', (err) => {
-      draft.errorType = 'upstream';
-      draft.errorCode = isTimeout(err) ? 'upstream_timeout' : 'upstream_bad_response';
-      addDetail(draft, { upstream_error: errorCodeOf(err) ?? 'stream_error' });
-      tap.destroy(err);
-    });
-    return { status: res.statusCode, headers, body: res.body.pipe(tap) };
   }
 
-  /**
-   * Copies a streamed body through: SSE, reading usage and time to first
-   * chunk as it passes; or a non-SSE body too large to hold, passed on
-   * without reading usage.
-   */
-  private tap(format: UsageFormat, isSse: boolean, strip: boolean, input: ForwardInput, sentAt: bigint, draft: EventDraft): Transform {
-    const reader = isSse ? new SseUsageReader(format, strip) : null;
+  private observer(input: ForwardInput, draft: EventDraft, strip: boolean, sentAt: bigint): UpstreamObserver {
+    const format = input.route.format;
     const finish = (usage: Usage): void => {
       draft.upstreamMs = msSince(sentAt);
       this.account(input.model, usage, draft);
     };
-    return new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        if (reader) {
-          if (draft.ttftMs === null) draft.ttftMs = msSince(input.startedAt);
-          const out = reader.push(chunk);
-          cb(null, out.length ? out : undefined);
+    let reader: SseUsageReader | null = null;
+    return {
+      classify(_status, contentType, contentLength) {
+        if (contentType.startsWith('text/event-stream')) {
+          const r = new SseUsageReader(format, strip);
+          reader = r;
+          return {
+            rewrites: strip,
+            push: (c) => r.push(c),
+            end: () => r.end(),
+            onFirstChunk: () => {
+              draft.ttftMs = msSince(input.startedAt);
+            },
+          };
+        }
+        return contentLength > MAX_USAGE_BODY ? PASS_THROUGH : null;
+      },
+      clientHeaders: (raw, rewritten) => clientHeaders(raw, rewritten && strip),
+      bufferedEnd: (body) => finish(usageFromBody(format, parseJson(body))),
+      streamEnd: () => finish(reader ? reader.usage : { tokensIn: null, tokensOut: null }),
+      failed: (err, midStream) => {
+        const code = errorCodeOf(err);
+        draft.errorType = 'upstream';
+        if (isAbort(err, code)) {
+          draft.errorCode = 'client_closed';
           return;
         }
-        cb(null, chunk);
+        addDetail(draft, { upstream_error: code ?? (midStream ? 'stream_error' : 'unknown') });
+        draft.errorCode = midStream
+          ? isTimeout(code) ? 'upstream_timeout' : 'upstream_bad_response'
+          : isTimeout(code) ? 'upstream_timeout' : isUnreachable(code) ? 'upstream_unreachable' : 'upstream_bad_response';
       },
-      flush(cb) {
-        if (reader) {
-          const rest = reader.end();
-          finish(reader.usage);
-          cb(null, rest.length ? rest : undefined);
-          return;
-        }
-        finish({ tokensIn: null, tokensOut: null });
-        cb();
-      },
-    });
+    };
   }
 
   private account(model: string, usage: Usage, draft: EventDraft): void {
@@ -159,17 +143,12 @@ export class LlmForwarder {
     }
   }
 
-  private failure(err: unknown, draft: EventDraft): WardenError {
+  /** The catalogue error for a call that failed before its answer (the draft was filled by the observer). */
+  private failure(err: unknown): WardenError {
     const code = errorCodeOf(err);
-    draft.errorType = 'upstream';
-    if ((err as Error)?.name === 'AbortError' || code === 'UND_ERR_ABORTED') {
-      draft.errorCode = 'client_closed';
-      return new WardenError('upstream_unreachable', 'The client closed the request.');
-    }
-    addDetail(draft, { upstream_error: code ?? 'unknown' });
-    const e = isTimeout(err) ? new WardenError('upstream_timeout') : isUnreachable(code) ? new WardenError('upstream_unreachable') : new WardenError('upstream_bad_response');
-    draft.errorCode = e.code;
-    return e;
+    if (isAbort(err, code)) return new WardenError('upstream_unreachable', 'The client closed the request.');
+    if (isTimeout(code)) return new WardenError('upstream_timeout');
+    return isUnreachable(code) ? new WardenError('upstream_unreachable') : new WardenError('upstream_bad_response');
   }
 }
 
@@ -209,16 +188,18 @@ function upstreamHeaders(input: ForwardInput, p: Provider, length: number): Reco
   return out;
 }
 
-function clientHeaders(h: IncomingHttpHeaders, rewritten: boolean): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || DROP_RESPONSE.has(k)) continue;
-    if (rewritten && k === 'content-length') continue;
-    out[k] = v;
+/** The provider's response fields for the client, from undici's raw [name, value, …] list. */
+function clientHeaders(raw: Buffer[], rewritten: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (DROP_RESPONSE.has(name) || (rewritten && name === 'content-length')) {
+      // Keep the provider's own request id (people quote it to provider support) under another name.
+      if (name === 'x-request-id') out.push('x-upstream-request-id', raw[i + 1]!.toString('latin1'));
+      continue;
+    }
+    out.push(name, raw[i + 1]!.toString('latin1'));
   }
-  // Keep the provider's own request id (people quote it to provider support) under another name.
-  const upstreamId = h['x-request-id'];
-  if (upstreamId !== undefined) out['x-upstream-request-id'] = upstreamId;
   return out;
 }
 
@@ -228,8 +209,11 @@ function errorCodeOf(err: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
-function isTimeout(err: unknown): boolean {
-  const c = errorCodeOf(err);
+function isAbort(err: unknown, code: string | undefined): boolean {
+  return (err as Error)?.name === 'AbortError' || code === 'UND_ERR_ABORTED';
+}
+
+function isTimeout(c: string | undefined): boolean {
   return c === 'UND_ERR_HEADERS_TIMEOUT' || c === 'UND_ERR_BODY_TIMEOUT' || c === 'UND_ERR_CONNECT_TIMEOUT' || c === 'ETIMEDOUT';
 }
 

@@ -116,7 +116,7 @@ export class PostgresStorage implements Storage {
    * From memory once the listener has read it; the first call (or any call
    * before a successful read) goes to the database.
    */
-  async keysRevision(): Promise<number> {
+  keysRevision(): number | Promise<number> {
     this.#revision.start();
     return this.#revision.current ?? this.#revision.refresh();
   }

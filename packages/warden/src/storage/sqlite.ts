@@ -170,7 +170,7 @@ export class SqliteStorage implements Storage {
    * A change committed by another process marks the cache stale before that
    * process even exits, so the next request sees it.
    */
-  async keysRevision(): Promise<number> {
+  keysRevision(): number {
     if (this.#revisionStale || this.#revision === undefined) {
       this.#watchForChanges();
       this.#revisionStale = false;

@@ -82,10 +82,11 @@ export interface Storage {
   /**
    * A number that changes whenever any key is created or revoked, by this
    * process or any other. Called on every authenticated request, so it must be
-   * cheap: the Postgres adapter serves it from memory, kept fresh by
-   * LISTEN/NOTIFY; the SQLite adapter reads one row.
+   * cheap, and is answered synchronously when it comes from memory: the
+   * Postgres adapter keeps it fresh by LISTEN/NOTIFY, the SQLite adapter
+   * re-reads one row only after its file watcher saw a change.
    */
-  keysRevision(): Promise<number>;
+  keysRevision(): number | Promise<number>;
 
   /**
    * Append events to the hash-chained audit log in one transaction, in order.

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WardenEvent } from '../events/event.js';
+import { CounterFamily, HistogramFamily, type CounterChild } from './families.js';
 
 /** Seconds buckets from 0.5 ms to 60 s: gateway overhead lives at the bottom, LLM latency at the top. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -11,40 +12,40 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({
+  readonly requests = new CounterFamily({
     name: 'warden_requests_total',
     help: 'HTTP requests handled, by route template, method and status code.',
     labelNames: ['route', 'method', 'status'] as const,
     registers: [this.registry],
   });
-  readonly requestDuration = new Histogram({
+  readonly requestDuration = new HistogramFamily({
     name: 'warden_request_duration_seconds',
     help: 'Time from request arrival to the last byte of the response.',
     labelNames: ['route'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly upstreamDuration = new Histogram({
+  readonly upstreamDuration = new HistogramFamily({
     name: 'warden_upstream_duration_seconds',
     help: 'Time from sending a request upstream to the end of its response.',
     labelNames: ['provider'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly timeToFirstToken = new Histogram({
+  readonly timeToFirstToken = new HistogramFamily({
     name: 'warden_time_to_first_token_seconds',
     help: 'Time from request arrival to the first streamed content chunk.',
     labelNames: ['provider'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly tokens = new Counter({
+  readonly tokens = new CounterFamily({
     name: 'warden_tokens_total',
     help: 'Tokens reported by upstream providers, by direction (input or output).',
     labelNames: ['provider', 'model', 'direction'] as const,
     registers: [this.registry],
   });
-  readonly cost = new Counter({
+  readonly cost = new CounterFamily({
     name: 'warden_cost_usd_total',
     help: 'Estimated spend in US dollars from the model price table.',
     labelNames: ['provider', 'model'] as const,
@@ -56,7 +57,7 @@ export class GatewayMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly upstreamErrors = new Counter({
+  readonly upstreamErrors = new CounterFamily({
     name: 'warden_upstream_errors_total',
     help: 'Upstream calls that failed without a response (unreachable, timeout, reset).',
     labelNames: ['provider', 'code'] as const,
@@ -101,35 +102,53 @@ export class GatewayMetrics {
   }
 
   /**
-   * Count one finished request. Label children are looked up once per label
-   * set and cached: prom-client otherwise hashes the label object on every call.
+   * Count one finished request. Children are resolved per label set and
+   * cached by the families (see families.ts), so this is a few map lookups
+   * and additions.
    */
   observe(e: WardenEvent, route: string): void {
-    const status = String(e.status);
-    this.child(`r|${route}|${e.method}|${status}`, () => this.requests.labels(route, e.method ?? '', status)).inc();
-    this.child(`d|${route}`, () => this.requestDuration.labels(route)).observe((e.durationMs ?? 0) / 1000);
+    const status = e.status ?? 0;
+    this.requestChild(route, e.method ?? '', status).inc();
+    this.requestDuration.labels(route).observe((e.durationMs ?? 0) / 1000);
     const p = e.provider;
     if (!p) return;
-    if (e.upstreamMs !== null) this.child(`u|${p}`, () => this.upstreamDuration.labels(p)).observe(e.upstreamMs / 1000);
-    if (e.ttftMs !== null) this.child(`t|${p}`, () => this.timeToFirstToken.labels(p)).observe(e.ttftMs / 1000);
+    if (e.upstreamMs !== null) this.upstreamDuration.labels(p).observe(e.upstreamMs / 1000);
+    if (e.ttftMs !== null) this.timeToFirstToken.labels(p).observe(e.ttftMs / 1000);
     const model = e.model ?? '';
-    if (e.tokensIn) this.child(`i|${p}|${model}`, () => this.tokens.labels(p, model, 'input')).inc(e.tokensIn);
-    if (e.tokensOut) this.child(`o|${p}|${model}`, () => this.tokens.labels(p, model, 'output')).inc(e.tokensOut);
-    if (e.costUsd) this.child(`c|${p}|${model}`, () => this.cost.labels(p, model)).inc(e.costUsd);
-    if (e.errorType === 'upstream' && e.errorCode && e.errorCode !== 'client_closed') this.upstreamErrors.inc({ provider: p, code: e.errorCode });
+    if (e.tokensIn || e.tokensOut || e.costUsd) {
+      const m = this.modelChildren(p, model);
+      if (e.tokensIn) m.input.inc(e.tokensIn);
+      if (e.tokensOut) m.output.inc(e.tokensOut);
+      if (e.costUsd) m.cost.inc(e.costUsd);
+    }
+    if (e.errorType === 'upstream' && e.errorCode && e.errorCode !== 'client_closed') this.upstreamErrors.labels(p, e.errorCode).inc();
   }
 
-  private readonly children = new Map<string, { inc(v?: number): void; observe(v: number): void }>();
+  private readonly requestChildren = new Map<string, CounterChild>();
+  private readonly perModel = new Map<string, { input: CounterChild; output: CounterChild; cost: CounterChild }>();
 
-  private child<T>(key: string, make: () => T): { inc(v?: number): void; observe(v: number): void } {
-    let c = this.children.get(key);
+  private requestChild(route: string, method: string, status: number): CounterChild {
+    const key = `${route} ${method} ${status}`;
+    let c = this.requestChildren.get(key);
     if (!c) {
-      // Model names come from clients; bound the cache so odd names cannot grow it forever.
-      if (this.children.size > 10_000) this.children.clear();
-      c = make() as unknown as { inc(v?: number): void; observe(v: number): void };
-      this.children.set(key, c);
+      c = this.requests.labels(route, method, String(status));
+      if (this.requestChildren.size < 10_000) this.requestChildren.set(key, c);
     }
     return c;
+  }
+
+  private modelChildren(provider: string, model: string): { input: CounterChild; output: CounterChild; cost: CounterChild } {
+    const key = `${provider}\u0000${model}`;
+    let m = this.perModel.get(key);
+    if (!m) {
+      m = {
+        input: this.tokens.labels(provider, model, 'input'),
+        output: this.tokens.labels(provider, model, 'output'),
+        cost: this.cost.labels(provider, model),
+      };
+      if (this.perModel.size < 10_000) this.perModel.set(key, m);
+    }
+    return m;
   }
 
   async render(): Promise<string> {

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { keyAllowsModel } from '../../identity/index.js';
@@ -34,7 +33,7 @@ export function proxyRoutes(deps: ServerDeps) {
   };
 }
 
-async function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply, deps: ServerDeps): Promise<FastifyReply> {
+async function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply, deps: ServerDeps): Promise<void> {
   const ctx = request.warden;
   const draft = ctx.draft;
   const raw = request.body;
@@ -61,11 +60,7 @@ async function handle(route: ProxyRoute, request: FastifyRequest, reply: Fastify
   draft.provider = provider.name;
   draft.decision = 'allow';
 
-  // undici accepts an emitter as its abort signal; a bare EventEmitter is far
-  // cheaper per request than an AbortController.
-  const abort = new EventEmitter();
-  ctx.onAbort = () => abort.emit('abort');
-  const result = await deps.forwarder.forward(
+  const answer = await deps.forwarder.forward(
     {
       route,
       provider,
@@ -76,9 +71,18 @@ async function handle(route: ProxyRoute, request: FastifyRequest, reply: Fastify
       requestId: ctx.requestId,
       traceparent: ctx.traceparent,
       startedAt: ctx.startedAt,
-      signal: abort,
+      onAbort: (cancel) => {
+        ctx.onAbort = cancel;
+      },
     },
     draft,
   );
-  return reply.code(result.status).headers(result.headers).send(result.body);
+  // From here Warden writes the provider's answer itself: status, the
+  // provider's headers plus Warden's, and the body as it was sent.
+  reply.hijack();
+  const res = reply.raw;
+  answer.headers.push('x-request-id', ctx.requestId);
+  res.writeHead(answer.status, answer.headers);
+  if (answer.body) res.end(answer.body);
+  else answer.pipe(res);
 }
