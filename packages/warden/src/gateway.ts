@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { EventWriter, WorkerEventStore } from './events/index.js';
+import { EventWriter, WorkerEventStore, inlineEventStore } from './events/index.js';
 import { buildServer } from './http/server.js';
 import type { HealthState } from './http/routes/health.js';
 import { KeyAuthenticator } from './identity/index.js';
@@ -62,7 +62,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   // unless the store cannot be opened twice (in-memory SQLite): then inline.
   const writerThread = isPrivateToOneConnection(config.storage.url) ? undefined : new WorkerEventStore(config.storage.url);
   const writer: EventWriter = new EventWriter(
-    writerThread ?? storage,
+    writerThread ?? inlineEventStore(storage),
     { batchSize: config.events.batch_size, flushIntervalMs: config.events.flush_interval_ms, queueLimit: config.events.queue_limit },
     {
       written: (n, s) => {
@@ -108,6 +108,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await drain(app);
+      requestLog.flush();
       const lost = await writer.close();
       if (lost > 0) logger.error({ events: lost }, 'could not write queued events before shutdown');
       await writerThread?.close();

@@ -5,9 +5,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStorage } from '../storage/index.js';
-import type { WardenEvent } from './event.js';
+import { type EventJson, parseEventJson } from './json.js';
 
-type Message = { type: 'append'; id: number; events: WardenEvent[] } | { type: 'close' };
+/** `events`: eventJson texts joined by newlines. */
+type Message = { type: 'append'; id: number; events: string } | { type: 'close' };
 
 const port = parentPort!;
 const storage = await openStorage((workerData as { url: string }).url);
@@ -17,7 +18,14 @@ port.on('message', (m: Message) => {
     void storage.close().finally(() => port.close());
     return;
   }
-  storage.appendEvents(m.events).then(
+  let events;
+  try {
+    events = m.events.split('\n').map((line: EventJson) => parseEventJson(line));
+  } catch (err) {
+    port.postMessage({ id: m.id, ok: false, message: `unreadable event batch: ${(err as Error).message}` });
+    return;
+  }
+  storage.appendEvents(events).then(
     () => port.postMessage({ id: m.id, ok: true }),
     (err: unknown) => port.postMessage({ id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
   );

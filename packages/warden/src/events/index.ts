@@ -1,6 +1,8 @@
 export { blankEvent } from './event.js';
 export type { WardenEvent, StoredEvent, EventKind, Decision } from './event.js';
-export { EventWriter } from './writer.js';
+export { EventWriter, inlineEventStore } from './writer.js';
+export { eventJson, parseEventJson } from './json.js';
+export type { EventJson } from './json.js';
 export type { EventStore, EventWriterOptions, EventWriterHooks } from './writer.js';
 export { uuidv7 } from './ids.js';
 export { newDraft, addDetail } from './draft.js';

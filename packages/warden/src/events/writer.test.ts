@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { blankEvent, type WardenEvent } from './event.js';
+import { parseEventJson } from './json.js';
 import { EventWriter } from './writer.js';
 
 function ev(n: number): WardenEvent {
@@ -9,12 +10,12 @@ function ev(n: number): WardenEvent {
 class FlakyStore {
   batches: WardenEvent[][] = [];
   failNext = 0;
-  async appendEvents(events: WardenEvent[]): Promise<void> {
+  async appendEventJson(events: string[]): Promise<void> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('database is down');
     }
-    this.batches.push([...events]);
+    this.batches.push(events.map(parseEventJson));
   }
   get all(): string[] {
     return this.batches.flat().map((e) => e.id);

@@ -1,8 +1,14 @@
 import type { WardenEvent } from './event.js';
+import { type EventJson, eventJson, parseEventJson } from './json.js';
 
-/** Where batches go: the storage adapter's appendEvents. */
+/** Where batches go: events as eventJson text, in order, in one transaction. */
 export interface EventStore {
-  appendEvents(events: WardenEvent[]): Promise<void>;
+  appendEventJson(events: EventJson[]): Promise<void>;
+}
+
+/** An EventStore over a storage adapter in this thread (used when the store cannot be opened twice). */
+export function inlineEventStore(storage: { appendEvents(events: WardenEvent[]): Promise<void> }): EventStore {
+  return { appendEventJson: (events) => storage.appendEvents(events.map(parseEventJson)) };
 }
 
 export interface EventWriterOptions {
@@ -25,7 +31,7 @@ export interface EventWriterHooks {
  * dropped, and then they are counted. close() writes everything still queued.
  */
 export class EventWriter {
-  private queue: WardenEvent[] = [];
+  private queue: EventJson[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private closed = false;
@@ -42,6 +48,11 @@ export class EventWriter {
 
   /** Never throws, never blocks. */
   emit(event: WardenEvent): void {
+    this.emitJson(eventJson(event));
+  }
+
+  /** emit() for an event the caller already serialised with eventJson (the request path, which logs the same text). */
+  emitJson(event: EventJson): void {
     if (this.queue.length >= this.opts.queueLimit) {
       this.droppedTotal++;
       this.hooks.dropped?.(1);
@@ -117,7 +128,7 @@ export class EventWriter {
     const batch = this.queue.slice(0, this.opts.batchSize);
     const started = process.hrtime.bigint();
     this.inFlight = this.store
-      .appendEvents(batch)
+      .appendEventJson(batch)
       .then(
         () => {
           this.queue.splice(0, batch.length);

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type EventDraft, type EventWriter, type WardenEvent, newDraft, uuidv7 } from '../events/index.js';
+import { type EventDraft, type EventWriter, type WardenEvent, eventJson, newDraft, uuidv7 } from '../events/index.js';
 import type { KeyRecord } from '../storage/types.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 
@@ -104,9 +104,10 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
     decision: d.decision,
     detail: d.detail,
   };
-  if (ctx.audited || d.kind === 'auth.failure') deps.writer.emit(event);
+  const json = eventJson(event);
+  if (ctx.audited || d.kind === 'auth.failure') deps.writer.emitJson(json);
   deps.metrics.observe(event, route);
-  deps.requestLog.write(event);
+  deps.requestLog.write(json);
 }
 
 function round3(n: number): number {

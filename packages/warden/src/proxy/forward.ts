@@ -4,7 +4,7 @@ import type { EventDraft } from '../events/index.js';
 import { addDetail } from '../events/index.js';
 import type { PriceTable } from './pricing.js';
 import { type ApiFamily, type Provider, type ProviderRouter, upstreamPath } from './providers.js';
-import { type BodyTransform, UpstreamCall, type UpstreamAnswer, type UpstreamObserver } from './upstream-call.js';
+import { type BodyTransform, UpstreamCall, type UpstreamOutcome } from './upstream-call.js';
 import { SseUsageReader, usageFromBody, type Usage, type UsageFormat } from './usage.js';
 
 export interface ProxyRoute {
@@ -67,11 +67,12 @@ export class LlmForwarder {
   }
 
   /**
-   * Sends the call upstream. Resolves when the answer can be written to the
-   * client: at its headers for a stream, at its last byte otherwise (so a
-   * failure mid-body can still become a 502/504). Rejects with a catalogue error.
+   * Sends the call upstream and reports to `outcome` once: with the answer
+   * when it can be written to the client (at its headers for a stream, at
+   * its last byte otherwise, so a failure mid-body can still become a
+   * 502/504), or with a catalogue error.
    */
-  async forward(input: ForwardInput, draft: EventDraft): Promise<UpstreamAnswer> {
+  forward(input: ForwardInput, draft: EventDraft, outcome: UpstreamOutcome): void {
     const { provider, route } = input;
     const streaming = input.body.stream === true;
     const injectUsage = streaming && route.format === 'chat' && !clientAskedForUsage(input.body);
@@ -79,79 +80,87 @@ export class LlmForwarder {
       ? Buffer.from(JSON.stringify({ ...input.body, stream_options: { ...asObject(input.body.stream_options), include_usage: true } }))
       : input.rawBody;
     if (injectUsage) addDetail(draft, { usage_injected: true });
-
-    const sentAt = process.hrtime.bigint();
-    const call = new UpstreamCall(this.observer(input, draft, injectUsage, sentAt));
+    const call = new LlmExchange(this, input, draft, injectUsage, outcome);
     input.onAbort(() => call.abort());
     provider.pool.dispatch(
       { origin: provider.origin, path: upstreamPath(provider, route.path), method: 'POST', headers: upstreamHeaders(input, provider, payload.length), body: payload },
       call,
     );
-    try {
-      return await call.answer;
-    } catch (err) {
-      throw this.failure(err);
-    }
   }
 
-  private observer(input: ForwardInput, draft: EventDraft, strip: boolean, sentAt: bigint): UpstreamObserver {
-    const format = input.route.format;
-    const finish = (usage: Usage): void => {
-      draft.upstreamMs = msSince(sentAt);
-      this.account(input.model, usage, draft);
-    };
-    let reader: SseUsageReader | null = null;
-    return {
-      classify(_status, contentType, contentLength) {
-        if (contentType.startsWith('text/event-stream')) {
-          const r = new SseUsageReader(format, strip);
-          reader = r;
-          return {
-            rewrites: strip,
-            push: (c) => r.push(c),
-            end: () => r.end(),
-            onFirstChunk: () => {
-              draft.ttftMs = msSince(input.startedAt);
-            },
-          };
-        }
-        return contentLength > MAX_USAGE_BODY ? PASS_THROUGH : null;
-      },
-      clientHeaders: (raw, rewritten) => clientHeaders(raw, rewritten && strip),
-      bufferedEnd: (body) => finish(usageFromBody(format, parseJson(body))),
-      streamEnd: () => finish(reader ? reader.usage : { tokensIn: null, tokensOut: null }),
-      failed: (err, midStream) => {
-        const code = errorCodeOf(err);
-        draft.errorType = 'upstream';
-        if (isAbort(err, code)) {
-          draft.errorCode = 'client_closed';
-          return;
-        }
-        addDetail(draft, { upstream_error: code ?? (midStream ? 'stream_error' : 'unknown') });
-        draft.errorCode = midStream
-          ? isTimeout(code) ? 'upstream_timeout' : 'upstream_bad_response'
-          : isTimeout(code) ? 'upstream_timeout' : isUnreachable(code) ? 'upstream_unreachable' : 'upstream_bad_response';
-      },
-    };
-  }
-
-  private account(model: string, usage: Usage, draft: EventDraft): void {
+  /** Tokens and cost onto the draft. */
+  account(model: string, usage: Usage, draft: EventDraft): void {
     draft.tokensIn = usage.tokensIn;
     draft.tokensOut = usage.tokensOut;
     if (usage.tokensIn !== null || usage.tokensOut !== null) {
       draft.costUsd = this.prices.cost(model, usage.tokensIn ?? 0, usage.tokensOut ?? 0);
     }
   }
-
-  /** The catalogue error for a call that failed before its answer (the draft was filled by the observer). */
-  private failure(err: unknown): WardenError {
-    const code = errorCodeOf(err);
-    if (isAbort(err, code)) return new WardenError('upstream_unreachable', 'The client closed the request.');
-    if (isTimeout(code)) return new WardenError('upstream_timeout');
-    return isUnreachable(code) ? new WardenError('upstream_unreachable') : new WardenError('upstream_bad_response');
-  }
 }
 
+/** One LLM call in flight: reads usage and timings off the answer as it passes, onto the event draft. */
+class LlmExchange extends UpstreamCall {
+  private readonly sentAt = process.hrtime.bigint();
+  private reader: SseUsageReader | null = null;
+
+  constructor(
+    private readonly forwarder: LlmForwarder,
+    private readonly input: ForwardInput,
+    private readonly draft: EventDraft,
+    /** Warden asked the upstream for usage the client did not ask for: strip it again. */
+    private readonly strip: boolean,
+    outcome: UpstreamOutcome,
+  ) {
+    super(outcome);
+  }
+
+  protected classify(_status: number, contentType: string, contentLength: number): BodyTransform | null {
+    if (contentType.startsWith('text/event-stream')) {
+      this.reader = new SseUsageReader(this.input.route.format, this.strip);
+      return this.reader;
+    }
+    return contentLength > MAX_USAGE_BODY ? PASS_THROUGH : null;
+  }
+
+  protected clientHeaders(raw: Buffer[], rewritten: boolean): string[] {
+    return clientHeaders(raw, rewritten);
+  }
+
+  protected firstByte(): void {
+    if (this.reader) this.draft.ttftMs = msSince(this.input.startedAt);
+  }
+
+  protected bufferedEnd(body: Buffer): void {
+    this.settleUsage(usageFromBody(this.input.route.format, parseJson(body)));
+  }
+
+  protected streamEnd(): void {
+    this.settleUsage(this.reader ? this.reader.usage : { tokensIn: null, tokensOut: null });
+  }
+
+  private settleUsage(usage: Usage): void {
+    this.draft.upstreamMs = msSince(this.sentAt);
+    this.forwarder.account(this.input.model, usage, this.draft);
+  }
+
+  protected failed(err: Error, midStream: boolean): Error {
+    const draft = this.draft;
+    const code = errorCodeOf(err);
+    draft.errorType = 'upstream';
+    if (isAbort(err, code)) {
+      draft.errorCode = 'client_closed';
+      return new WardenError('upstream_unreachable', 'The client closed the request.');
+    }
+    addDetail(draft, { upstream_error: code ?? (midStream ? 'stream_error' : 'unknown') });
+    const e = isTimeout(code)
+      ? new WardenError('upstream_timeout')
+      : !midStream && isUnreachable(code)
+        ? new WardenError('upstream_unreachable')
+        : new WardenError('upstream_bad_response');
+    draft.errorCode = e.code;
+    return e;
+  }
+}
 /** JSON body or null (an HTML error page, say, has no usage to read). */
 function parseJson(b: Buffer): unknown {
   try {

@@ -78,6 +78,11 @@ export class SseUsageReader {
     private readonly strip: boolean,
   ) {}
 
+  /** Whether the bytes forwarded can differ from those received (strip mode). */
+  get rewrites(): boolean {
+    return this.strip;
+  }
+
   /** Feed a chunk; returns what to forward to the client. */
   push(chunk: Buffer): Buffer {
     this.pending += this.decoder.write(chunk);

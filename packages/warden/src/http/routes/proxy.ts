@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { keyAllowsModel } from '../../identity/index.js';
-import { PROXY_ROUTES, type ProxyRoute } from '../../proxy/index.js';
+import { PROXY_ROUTES, type ProxyRoute, type UpstreamAnswer } from '../../proxy/index.js';
 import type { ServerDeps } from '../server.js';
 
 /** The OpenAI- and Anthropic-shaped LLM endpoints. */
@@ -12,9 +12,10 @@ export function proxyRoutes(deps: ServerDeps) {
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
     for (const route of PROXY_ROUTES) {
-      app.post(route.path, { config: { auth: 'key', audited: true, anthropic: route.family === 'anthropic' } }, (request, reply) =>
-        handle(route, request, reply, deps),
-      );
+      // A plain (not async) handler: it answers through the hijacked reply or reply.send(error), with no promise per request.
+      app.post(route.path, { config: { auth: 'key', audited: true, anthropic: route.family === 'anthropic' } }, (request, reply) => {
+        handle(route, request, reply, deps);
+      });
     }
 
     app.get('/v1/models', { config: { auth: 'key', audited: true } }, async (request) => {
@@ -33,7 +34,7 @@ export function proxyRoutes(deps: ServerDeps) {
   };
 }
 
-async function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply, deps: ServerDeps): Promise<void> {
+function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply, deps: ServerDeps): void {
   const ctx = request.warden;
   const draft = ctx.draft;
   const raw = request.body;
@@ -60,7 +61,7 @@ async function handle(route: ProxyRoute, request: FastifyRequest, reply: Fastify
   draft.provider = provider.name;
   draft.decision = 'allow';
 
-  const answer = await deps.forwarder.forward(
+  deps.forwarder.forward(
     {
       route,
       provider,
@@ -76,12 +77,18 @@ async function handle(route: ProxyRoute, request: FastifyRequest, reply: Fastify
       },
     },
     draft,
+    {
+      answer: (answer) => send(reply, answer, ctx.requestId),
+      fail: (err) => void reply.send(err),
+    },
   );
-  // From here Warden writes the provider's answer itself: status, the
-  // provider's headers plus Warden's, and the body as it was sent.
+}
+
+/** Writes the provider's answer itself: its status, its headers plus Warden's, and the body as it was sent. */
+function send(reply: FastifyReply, answer: UpstreamAnswer, requestId: string): void {
   reply.hijack();
   const res = reply.raw;
-  answer.headers.push('x-request-id', ctx.requestId);
+  answer.headers.push('x-request-id', requestId);
   res.writeHead(answer.status, answer.headers);
   if (answer.body) res.end(answer.body);
   else answer.pipe(res);
