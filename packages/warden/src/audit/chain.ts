@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { WardenEvent } from '../events/event.js';
 
 /** prev_hash of the first record in the chain. */
@@ -20,7 +20,7 @@ export function canonicalEvent(e: WardenEvent, detailJson: string | null): strin
 
 /** hash_n = SHA-256(prev_hash_n || "\n" || canonical(event_n)), hex. */
 export function chainHash(prevHash: string, e: WardenEvent, detailJson: string | null): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalEvent(e, detailJson)).digest('hex');
+  return hash('sha256', `${prevHash}\n${canonicalEvent(e, detailJson)}`, 'hex');
 }
 
 export function serializeDetail(detail: WardenEvent['detail']): string | null {

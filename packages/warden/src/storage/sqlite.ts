@@ -7,7 +7,7 @@ import type { WardenEvent } from '../events/event.js';
 import { linkBatch } from './chain-batch.js';
 import { migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
 import { migrationProvider } from './migrations.js';
-import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, type Database, type KeyRow } from './schema.js';
+import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, rowValues, type Database, type KeyRow } from './schema.js';
 import type { AuditVerifyResult, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 import { sqlitePathFromUrl } from './url.js';
 
@@ -27,7 +27,7 @@ interface HotPath {
 
 function prepareHotPath(db: BetterSqlite3.Database): HotPath {
   const cols = EVENT_INSERT_COLUMNS.join(', ');
-  const params = EVENT_INSERT_COLUMNS.map((c) => `@${c}`).join(', ');
+  const params = EVENT_INSERT_COLUMNS.map(() => '?').join(', ');
   const keyById = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
   const insertKey = db.prepare<[KeyRow]>(
     'INSERT INTO keys (id, name, role, prefix, hash, org_id, models, created_at, revoked_at) ' +
@@ -36,7 +36,7 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
   const revoke = db.prepare<[number, string]>('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const bumpRevision = db.prepare(`UPDATE revisions SET value = value + 1 WHERE name = '${KEYS_REVISION}'`);
   const headHash = db.prepare<[], string>('SELECT hash FROM events ORDER BY seq DESC LIMIT 1').pluck();
-  const insertEvent = db.prepare<[Record<string, unknown>]>(`INSERT INTO events (${cols}) VALUES (${params})`);
+  const insertEvent = db.prepare<unknown[]>(`INSERT INTO events (${cols}) VALUES (${params})`);
   const createKey = db.transaction((row: KeyRow) => {
     insertKey.run(row);
     bumpRevision.run();
@@ -52,7 +52,7 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
     // would fail on the unique id forever and wedge the event queue.
     if (eventExists.get(batch[0]!.id) !== undefined) return;
     const rows = linkBatch(headHash.get() ?? GENESIS_HASH, batch);
-    for (const row of rows) insertEvent.run(row as Record<string, unknown>);
+    for (const row of rows) insertEvent.run(rowValues(row));
   });
   return {
     keyByHash: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE hash = ?'),
