@@ -15,6 +15,10 @@ export interface RequestContext {
   draft: EventDraft;
   /** Whether this request becomes an audit event (health and metrics scrapes do not). */
   audited: boolean;
+  /** The matched route's template (e.g. /v1/chat/completions), or 'unmatched'. */
+  route: string;
+  /** The matched route's Warden options. */
+  config: import('fastify').FastifyContextConfig;
   /** Called once if the client goes away before the response is complete (cancels upstream work). */
   onAbort: (() => void) | null;
 }
@@ -45,7 +49,9 @@ export function startContext(request: FastifyRequest): RequestContext {
   const tp = request.headers.traceparent;
   const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
   const traceId = m && !/^0+$/.test(m[1]!) ? m[1]! : null;
-  const audited = request.routeOptions.config?.audited ?? false;
+  // routeOptions is a getter that builds a fresh object on every read: read it once per request.
+  const options = request.routeOptions;
+  const config = options.config ?? {};
   return {
     requestId: request.id,
     traceId,
@@ -54,7 +60,9 @@ export function startContext(request: FastifyRequest): RequestContext {
     startedAt: process.hrtime.bigint(),
     key: null,
     draft: newDraft(request.url.startsWith('/v1/') ? 'llm.request' : 'api.request'),
-    audited,
+    audited: config.audited ?? false,
+    route: options.url ?? 'unmatched',
+    config,
     onAbort: null,
   };
 }
@@ -73,7 +81,7 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
   const aborted = !raw.writableFinished;
   if (aborted) ctx.onAbort?.();
   const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
-  const route = request.routeOptions.url ?? 'unmatched';
+  const route = ctx.route;
   // 499: the client went away before the response was complete (nginx's convention).
   const status = aborted ? 499 : raw.statusCode;
   const event: WardenEvent = {

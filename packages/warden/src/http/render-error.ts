@@ -32,7 +32,7 @@ export function renderError(err: unknown, request: FastifyRequest, reply: Fastif
     d.errorType ??= w.type;
     d.errorCode ??= w.code;
   }
-  const anthropic = request.routeOptions.config?.anthropic === true;
+  const anthropic = (request.warden?.config ?? request.routeOptions.config)?.anthropic === true;
   if (w.status === 401 && !anthropic) reply.header('www-authenticate', 'Bearer realm="warden"');
   return reply.code(w.status).type('application/json').send(envelope(w, request.id, anthropic));
 }

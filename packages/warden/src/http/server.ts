@@ -48,7 +48,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     request.warden = startContext(request);
     reply.header('x-request-id', request.id);
     reply.raw.once('close', () => finalize(request, reply, deps));
-    const auth = request.routeOptions.config?.auth ?? 'none';
+    const auth = request.warden.config.auth ?? 'none';
     if (auth === 'none') return done();
     let pending: Promise<void> | undefined;
     try {

@@ -42,8 +42,10 @@ const USAGE_NULL_AFTER = /,\s*"usage":\s*null(?=\s*[,}])/;
 const USAGE_NULL_BEFORE = /"usage":\s*null\s*,\s*/;
 
 /** Index just past the end of the first SSE event in `s` (blank line: LF LF or CRLF CRLF), else -1. */
-function eventEnd(s: string, from: number): number {
+function eventEnd(s: string, from: number, hasCr: boolean): number {
   const lf = s.indexOf('\n\n', from);
+  // Most streams use bare LF: skip the second scan (to the end of the text) when there is no CR at all.
+  if (!hasCr) return lf === -1 ? -1 : lf + 2;
   const crlf = s.indexOf('\r\n\r\n', from);
   if (lf === -1) return crlf === -1 ? -1 : crlf + 4;
   if (crlf === -1 || lf < crlf) return lf + 2;
@@ -86,9 +88,10 @@ export class SseUsageReader {
   /** Feed a chunk; returns what to forward to the client. */
   push(chunk: Buffer): Buffer {
     this.pending += this.decoder.write(chunk);
+    const hasCr = this.pending.includes('\r');
     let out = '';
     let start = 0;
-    for (let end = eventEnd(this.pending, 0); end !== -1; end = eventEnd(this.pending, start)) {
+    for (let end = eventEnd(this.pending, 0, hasCr); end !== -1; end = eventEnd(this.pending, start, hasCr)) {
       const event = this.pending.slice(start, end);
       start = end;
       const keep = this.read(event);
@@ -110,9 +113,9 @@ export class SseUsageReader {
   private read(event: string): string {
     switch (this.format) {
       case 'chat': {
-        if (!USAGE_OBJECT.test(event)) {
-          return this.strip ? event.replace(USAGE_NULL_AFTER, '').replace(USAGE_NULL_BEFORE, '') : event;
-        }
+        // Most events carry no usage object: find that out with indexOf before any regex.
+        if (!event.includes('"usage"')) return event;
+        if (!USAGE_OBJECT.test(event)) return this.strip ? stripUsageNull(event) : event;
         const data = parse(dataOf(event));
         const u = usageFromBody('chat', data);
         if (u.tokensIn !== null) this.usage.tokensIn = u.tokensIn;
@@ -143,6 +146,14 @@ export class SseUsageReader {
         return event;
     }
   }
+}
+
+/** Removes the `"usage":null` member OpenAI adds to every chunk when include_usage is on. */
+function stripUsageNull(event: string): string {
+  // The compact form OpenAI sends, by slicing; anything else through the regexes.
+  const i = event.indexOf(',"usage":null');
+  if (i !== -1 && (event[i + 13] === ',' || event[i + 13] === '}')) return event.slice(0, i) + event.slice(i + 13);
+  return event.replace(USAGE_NULL_AFTER, '').replace(USAGE_NULL_BEFORE, '');
 }
 
 function parse(s: string): unknown {
