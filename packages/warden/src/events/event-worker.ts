@@ -7,8 +7,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStorage } from '../storage/index.js';
 import { type EventJson, parseEventJson } from './json.js';
 
-/** `events`: eventJson texts joined by newlines. */
-type Message = { type: 'append'; id: number; events: string } | { type: 'close' };
+/** `events`: eventJson texts joined by newlines, as UTF-8. */
+type Message = { type: 'append'; id: number; events: Uint8Array } | { type: 'close' };
+
+const UTF8 = new TextDecoder();
 
 const port = parentPort!;
 const storage = await openStorage((workerData as { url: string }).url);
@@ -20,7 +22,7 @@ port.on('message', (m: Message) => {
   }
   let events;
   try {
-    events = m.events.split('\n').map((line: EventJson) => parseEventJson(line));
+    events = UTF8.decode(m.events).split('\n').map((line: EventJson) => parseEventJson(line));
   } catch (err) {
     port.postMessage({ id: m.id, ok: false, message: `unreadable event batch: ${(err as Error).message}` });
     return;

@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 import type { EventJson } from './json.js';
 import type { EventStore } from './writer.js';
 
+const UTF8 = new TextEncoder();
+
 interface Pending {
   resolve(): void;
   reject(err: Error): void;
@@ -35,8 +37,10 @@ export class WorkerEventStore implements EventStore {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      // One string (a memcpy to clone) rather than an array of them; eventJson text never holds a raw newline.
-      this.worker!.postMessage({ type: 'append', id, events: events.join('\n') });
+      // UTF-8 bytes whose buffer is transferred, not cloned: cloning the text cost
+      // ~1.5 µs of the gateway's thread per event. eventJson text never holds a raw newline.
+      const bytes = UTF8.encode(events.join('\n'));
+      this.worker!.postMessage({ type: 'append', id, events: bytes }, [bytes.buffer]);
     });
   }
 
