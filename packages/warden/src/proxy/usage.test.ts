@@ -34,6 +34,24 @@ describe('SseUsageReader', () => {
     }
   });
 
+  it('in strip mode also removes "usage":null written with spaces, first or last, and CRLF-delimited events', () => {
+    const events = [
+      'data: {"id":"a","choices":[{"delta":{"content":"x"}}], "usage" : null}\r\n\r\n',
+      'data: {"usage":null,"id":"b","choices":[{"delta":{"content":"y"}}]}\r\n\r\n',
+      'data: {"id":"c","choices":[{"delta":{"content":"say \\"usage\\":null"}}],"usage":null}\r\n\r\n',
+    ];
+    const expected = [
+      'data: {"id":"a","choices":[{"delta":{"content":"x"}}]}\r\n\r\n',
+      'data: {"id":"b","choices":[{"delta":{"content":"y"}}]}\r\n\r\n',
+      'data: {"id":"c","choices":[{"delta":{"content":"say \\"usage\\":null"}}]}\r\n\r\n',
+    ];
+    for (const step of [1, 9, 10_000]) {
+      const r = new SseUsageReader('chat', true);
+      expect(feed(r, events.join('') + usageChunk + DONE, step)).toBe(expected.join('') + DONE);
+      expect(r.usage).toEqual({ tokensIn: 11, tokensOut: 7 });
+    }
+  });
+
   it('keeps multi-byte characters intact across chunk splits', () => {
     const text = chunk('héllo ✓ 日本', true) + usageChunk + DONE;
     const r = new SseUsageReader('chat', true);

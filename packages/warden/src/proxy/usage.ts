@@ -37,9 +37,9 @@ export function usageFromBody(format: UsageFormat, body: unknown): Usage {
   }
 }
 
-const USAGE_OBJECT = /"usage":\s*\{/;
-const USAGE_NULL_AFTER = /,\s*"usage":\s*null(?=\s*[,}])/;
-const USAGE_NULL_BEFORE = /"usage":\s*null\s*,\s*/;
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+const USAGE_NULL_AFTER = /,\s*"usage"\s*:\s*null(?=\s*[,}])/;
+const USAGE_NULL_BEFORE = /"usage"\s*:\s*null\s*,\s*/;
 
 /** Index just past the end of the first SSE event in `s` (blank line: LF LF or CRLF CRLF), else -1. */
 function eventEnd(s: string, from: number, hasCr: boolean): number {
