@@ -100,9 +100,9 @@ export function cpuNote(res) {
   if (d.mock >= 0.9) lines.push('The direct rate is bounded by the mock\'s single thread (one Node process), so it is a modest baseline, not a ceiling of the hardware.');
   if (t.gateway >= 0.9 && t.system < n * 0.9) {
     lines.push(
-      `The gateway saturates its event-loop thread (above 100% counts GC and libuv threads) while the machine still has idle CPU,`,
-      `so the through rate is limited by the gateway's per-request cost, not by the load generator competing for cores;`,
-      `the ratio is then close to the mock's CPU/req in the direct run over the gateway's CPU/req (${f0(d.mockUsPerReq)} / ${f0(t.gatewayUsPerReq)} us = ${f2(d.mockUsPerReq / t.gatewayUsPerReq)}).`,
+      `The gateway process uses about a core (its event loop plus the event-writer, GC and libuv threads) while the machine still has idle CPU,`,
+      `so the through rate is limited by the gateway's per-request cost and how its threads are scheduled, not by the load generator;`,
+      `the ratio is then near the mock's CPU/req in the direct run over the gateway's CPU/req (${f0(d.mockUsPerReq)} / ${f0(t.gatewayUsPerReq)} us = ${f2(d.mockUsPerReq / t.gatewayUsPerReq)}).`,
     );
   } else if (t.system >= n * 0.9) {
     lines.push('All cores were busy in the through runs: the three processes compete, so the ratio understates a gateway on its own host.');
