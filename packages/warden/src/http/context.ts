@@ -13,11 +13,9 @@ export interface RequestContext {
   startedAt: bigint;
   key: KeyRecord | null;
   draft: EventDraft;
-  /** Whether this request becomes an audit event (health and metrics scrapes do not). */
-  audited: boolean;
   /** The matched route's template (e.g. /v1/chat/completions), or 'unmatched'. */
   route: string;
-  /** The matched route's Warden options. */
+  /** The matched route's Warden options (`audited`: whether it becomes an audit event; health and metrics scrapes do not). */
   config: import('fastify').FastifyContextConfig;
   /** Called once if the client goes away before the response is complete (cancels upstream work). */
   onAbort: (() => void) | null;
@@ -60,7 +58,6 @@ export function startContext(request: FastifyRequest): RequestContext {
     startedAt: process.hrtime.bigint(),
     key: null,
     draft: newDraft(request.url.startsWith('/v1/') ? 'llm.request' : 'api.request'),
-    audited: config.audited ?? false,
     route: options.url ?? 'unmatched',
     config,
     onAbort: null,
@@ -112,9 +109,12 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
     decision: d.decision,
     detail: d.detail,
   };
-  const json = eventJson(event);
-  if (ctx.audited || d.kind === 'auth.failure') deps.writer.emitJson(json);
   deps.metrics.observe(event, route);
+  const audit = ctx.config.audited === true || d.kind === 'auth.failure';
+  if (!audit && !deps.requestLog.enabled) return;
+  // One serialisation serves both the audit event and the log line.
+  const json = eventJson(event);
+  if (audit) deps.writer.emitJson(json);
   deps.requestLog.write(json);
 }
 

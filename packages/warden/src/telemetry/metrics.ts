@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WardenEvent } from '../events/event.js';
-import { CounterFamily, HistogramFamily, type CounterChild } from './families.js';
+import { CounterFamily, HistogramFamily } from './families.js';
 
 /** Seconds buckets from 0.5 ms to 60 s: gateway overhead lives at the bottom, LLM latency at the top. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -107,48 +107,17 @@ export class GatewayMetrics {
    * and additions.
    */
   observe(e: WardenEvent, route: string): void {
-    const status = e.status ?? 0;
-    this.requestChild(route, e.method ?? '', status).inc();
+    this.requests.labels(route, e.method ?? '', String(e.status ?? 0)).inc();
     this.requestDuration.labels(route).observe((e.durationMs ?? 0) / 1000);
     const p = e.provider;
     if (!p) return;
     if (e.upstreamMs !== null) this.upstreamDuration.labels(p).observe(e.upstreamMs / 1000);
     if (e.ttftMs !== null) this.timeToFirstToken.labels(p).observe(e.ttftMs / 1000);
     const model = e.model ?? '';
-    if (e.tokensIn || e.tokensOut || e.costUsd) {
-      const m = this.modelChildren(p, model);
-      if (e.tokensIn) m.input.inc(e.tokensIn);
-      if (e.tokensOut) m.output.inc(e.tokensOut);
-      if (e.costUsd) m.cost.inc(e.costUsd);
-    }
+    if (e.tokensIn) this.tokens.labels(p, model, 'input').inc(e.tokensIn);
+    if (e.tokensOut) this.tokens.labels(p, model, 'output').inc(e.tokensOut);
+    if (e.costUsd) this.cost.labels(p, model).inc(e.costUsd);
     if (e.errorType === 'upstream' && e.errorCode && e.errorCode !== 'client_closed') this.upstreamErrors.labels(p, e.errorCode).inc();
-  }
-
-  private readonly requestChildren = new Map<string, CounterChild>();
-  private readonly perModel = new Map<string, { input: CounterChild; output: CounterChild; cost: CounterChild }>();
-
-  private requestChild(route: string, method: string, status: number): CounterChild {
-    const key = `${route} ${method} ${status}`;
-    let c = this.requestChildren.get(key);
-    if (!c) {
-      c = this.requests.labels(route, method, String(status));
-      if (this.requestChildren.size < 10_000) this.requestChildren.set(key, c);
-    }
-    return c;
-  }
-
-  private modelChildren(provider: string, model: string): { input: CounterChild; output: CounterChild; cost: CounterChild } {
-    const key = `${provider}\u0000${model}`;
-    let m = this.perModel.get(key);
-    if (!m) {
-      m = {
-        input: this.tokens.labels(provider, model, 'input'),
-        output: this.tokens.labels(provider, model, 'output'),
-        cost: this.cost.labels(provider, model),
-      };
-      if (this.perModel.size < 10_000) this.perModel.set(key, m);
-    }
-    return m;
   }
 
   async render(): Promise<string> {

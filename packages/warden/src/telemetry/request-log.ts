@@ -27,8 +27,13 @@ export class RequestLog {
     private readonly dest: DestinationStream,
   ) {}
 
+  /** Whether request lines are written at all (log level info or finer). */
+  get enabled(): boolean {
+    return this.logger.isLevelEnabled('info');
+  }
+
   write(event: EventJson): void {
-    if (!this.logger.isLevelEnabled('info')) return;
+    if (!this.enabled) return;
     this.pending += `{"level":"info","time":"${this.isoNow()}","service":"warden",${event.slice(1, -1)},"msg":"request"}\n`;
     if (this.pending.length >= FLUSH_CHARS) this.flush();
     else if (!this.timer) {
