@@ -47,6 +47,13 @@ export class PostgresStorage implements Storage {
     // An idle pooled client whose server goes away emits 'error' on the pool;
     // unhandled, that would crash the process. The pool drops the client itself.
     this.pool.on('error', (err) => options.log?.warn({ err }, 'storage: idle PostgreSQL connection failed'));
+    // A checked-out client has no pool listener: a server-side termination that
+    // arrives between two queries (no query active to reject) would be an
+    // uncaught 'error'. This one stays for the client's life; the pending query
+    // still rejects and the pool discards the broken client on release.
+    this.pool.on('connect', (client) => {
+      client.on('error', (err) => options.log?.warn({ err }, 'storage: PostgreSQL connection failed while in use'));
+    });
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
     this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('postgres') });
     this.#revision = new KeyRevisionListener({
