@@ -38,7 +38,14 @@ export interface NewKey {
   record: KeyRecord;
 }
 
-export function newKey(name: string, role: Role, models: string[] | null, orgId = 'default', now = Date.now()): NewKey {
+export function newKey(
+  name: string,
+  role: Role,
+  models: string[] | null,
+  orgId = 'default',
+  now = Date.now(),
+  projectId: string | null = null,
+): NewKey {
   const key = KEY_PREFIX + randomBase62(KEY_BODY_LENGTH);
   return {
     key,
@@ -49,6 +56,7 @@ export function newKey(name: string, role: Role, models: string[] | null, orgId 
       prefix: displayPrefix(key),
       hash: hashKey(key),
       orgId,
+      projectId,
       models,
       createdAt: now,
       revokedAt: null,

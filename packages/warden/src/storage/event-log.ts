@@ -1,7 +1,7 @@
 import type { Kysely, Migrator } from 'kysely';
 import { chainHash, GENESIS_HASH } from '../audit/chain.js';
-import { rowToEventFields, rowToStoredEvent, type Database, type EventRow } from './schema.js';
-import type { AuditVerifyResult, EventPage, EventQuery, MigrationStatus } from './types.js';
+import { rowToEventFields, rowToKey, rowToStoredEvent, type Database, type EventRow } from './schema.js';
+import type { AuditVerifyResult, EventPage, EventQuery, KeyRecord, MigrationStatus } from './types.js';
 
 export type StorageErrorCode = 'invalid_cursor';
 
@@ -48,6 +48,7 @@ export async function queryEvents(db: Kysely<Database>, q: EventQuery): Promise<
   const limit = clampLimit(q.limit);
   const order = q.order ?? 'desc';
   let query = db.selectFrom('events').selectAll();
+  if (q.orgId !== undefined) query = query.where('org_id', '=', q.orgId);
   if (q.from !== undefined) query = query.where('ts', '>=', q.from);
   if (q.to !== undefined) query = query.where('ts', '<', q.to);
   // An empty list is treated as "no kind filter", not "match nothing".
@@ -129,4 +130,10 @@ export async function migrateToLatest(migrator: Migrator): Promise<string[]> {
     throw new Error(`${which} failed: ${reason}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export async function listKeys(db: Kysely<Database>, orgId?: string): Promise<KeyRecord[]> {
+  let q = db.selectFrom('keys').selectAll();
+  if (orgId !== undefined) q = q.where('org_id', '=', orgId);
+  return (await q.orderBy('created_at').orderBy('id').execute()).map(rowToKey);
 }

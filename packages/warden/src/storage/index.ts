@@ -7,12 +7,22 @@ import { urlScheme } from './url.js';
 export type {
   AuditFailureReason,
   AuditVerifyResult,
+  Directory,
   EventPage,
   EventQuery,
   KeyRecord,
   MigrationStatus,
+  OrgRecord,
+  PolicyVersionRecord,
+  ProjectRecord,
+  RefreshTokenRecord,
   Role,
+  RolePermissionsRecord,
+  SealedRow,
+  SigningSecretRecord,
   Storage,
+  UserPatch,
+  UserRecord,
 } from './types.js';
 export { ROLES } from './types.js';
 export { StorageError, type StorageErrorCode } from './event-log.js';

@@ -100,6 +100,99 @@ async function makeEventsAppendOnly(db: Kysely<unknown>, dialect: SqlDialect): P
     FOR EACH STATEMENT EXECUTE FUNCTION warden_events_append_only()`.execute(db);
 }
 
+/**
+ * Tenancy and identity: organisations with projects, users and their refresh
+ * token families, per-org HMAC signing secrets (sealed), API-managed policy
+ * versions, per-org role permission overrides, and sealed system secrets.
+ * Keys gain an optional project. Every org-owned row names its org, and every
+ * query on it filters by that column.
+ */
+async function createIdentity(db: Kysely<unknown>): Promise<void> {
+  const s = db.schema;
+  await s
+    .createTable('orgs')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull().unique())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('disabled_at', 'bigint')
+    .execute();
+  await sql`INSERT INTO orgs (id, name, created_at) VALUES ('default', 'default', 0)`.execute(db);
+  await s
+    .createTable('projects')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addUniqueConstraint('projects_org_name', ['org_id', 'name'])
+    .execute();
+  await s
+    .createTable('users')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('project_id', 'text')
+    .addColumn('username', 'text', (c) => c.notNull().unique())
+    .addColumn('display_name', 'text')
+    .addColumn('password_hash', 'text')
+    .addColumn('roles', 'text', (c) => c.notNull())
+    .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('locked_until', 'bigint')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('disabled_at', 'bigint')
+    .execute();
+  await s.createIndex('users_org').on('users').column('org_id').execute();
+  await s
+    .createTable('refresh_tokens')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('family_id', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('used_at', 'bigint')
+    .addColumn('revoked_at', 'bigint')
+    .execute();
+  await s.createIndex('refresh_tokens_family').on('refresh_tokens').column('family_id').execute();
+  await s.createIndex('refresh_tokens_user').on('refresh_tokens').column('user_id').execute();
+  await s
+    .createTable('signing_secrets')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('project_id', 'text')
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('sealed', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('revoked_at', 'bigint')
+    .execute();
+  await s
+    .createTable('policies')
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    // null text: the policy was deleted in this version.
+    .addColumn('text', 'text')
+    .addColumn('actor', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('policies_pk', ['org_id', 'name', 'version'])
+    .execute();
+  await s
+    .createTable('role_permissions')
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('role', 'text', (c) => c.notNull())
+    .addColumn('permissions', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('role_permissions_pk', ['org_id', 'role'])
+    .execute();
+  await s
+    .createTable('system_secrets')
+    .addColumn('name', 'text', (c) => c.primaryKey())
+    .addColumn('sealed', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await s.alterTable('keys').addColumn('project_id', 'text').execute();
+  await s.createIndex('keys_org').on('keys').column('org_id').execute();
+  await sql`INSERT INTO revisions (name, value) VALUES ('policies', 0)`.execute(db);
+}
+
 /** Migrations for one dialect. Names sort in the order they must run. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -108,6 +201,11 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
         await createKeysAndRevisions(db);
         await createEvents(db, dialect);
         await makeEventsAppendOnly(db, dialect);
+      },
+    },
+    '0002_tenancy_identity': {
+      async up(db) {
+        await createIdentity(db);
       },
     },
   };

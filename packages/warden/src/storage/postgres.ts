@@ -3,11 +3,12 @@ import pg from 'pg';
 import { GENESIS_HASH } from '../audit/chain.js';
 import type { WardenEvent } from '../events/event.js';
 import { linkBatch } from './chain-batch.js';
-import { migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
+import { KyselyDirectory } from './directory.js';
+import { listKeys, migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
 import { KEYS_CHANNEL, KeyRevisionListener, type StorageLogger } from './key-revision-listener.js';
 import { migrationProvider } from './migrations.js';
 import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, type Database } from './schema.js';
-import type { AuditVerifyResult, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
+import type { AuditVerifyResult, Directory, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 
 export interface PostgresStorageOptions {
   log?: StorageLogger | undefined;
@@ -40,6 +41,7 @@ export class PostgresStorage implements Storage {
   readonly db: Kysely<Database>;
   readonly #migrator: Migrator;
   readonly #revision: KeyRevisionListener;
+  readonly directory: Directory;
   #closing: Promise<void> | undefined;
 
   constructor(url: string, options: PostgresStorageOptions = {}) {
@@ -60,6 +62,11 @@ export class PostgresStorage implements Storage {
       connectionString: url,
       read: () => this.#readRevision(),
       log: options.log,
+    });
+    this.directory = new KyselyDirectory(this.db, {
+      authChanged: async () => {
+        this.#revision.observe(await this.db.transaction().execute(bumpRevision));
+      },
     });
   }
 
@@ -96,23 +103,20 @@ export class PostgresStorage implements Storage {
     return row === undefined ? undefined : rowToKey(row);
   }
 
-  async listKeys(): Promise<KeyRecord[]> {
-    const rows = await this.db.selectFrom('keys').selectAll().orderBy('created_at').orderBy('id').execute();
-    return rows.map(rowToKey);
+  listKeys(orgId?: string): Promise<KeyRecord[]> {
+    return listKeys(this.db, orgId);
   }
 
-  async revokeKey(id: string, at: number): Promise<KeyRecord | undefined> {
+  async revokeKey(id: string, at: number, orgId?: string): Promise<KeyRecord | undefined> {
     const { row, revision } = await this.db.transaction().execute(async (trx) => {
-      const revoked = await trx
-        .updateTable('keys')
-        .set({ revoked_at: at })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
+      let update = trx.updateTable('keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null);
+      if (orgId !== undefined) update = update.where('org_id', '=', orgId);
+      const revoked = await update.returningAll().executeTakeFirst();
       if (revoked !== undefined) return { row: revoked, revision: await bumpRevision(trx) };
-      // Already revoked (keep the first revokedAt) or no such key.
-      const existing = await trx.selectFrom('keys').selectAll().where('id', '=', id).executeTakeFirst();
+      // Already revoked (keep the first revokedAt) or no such key (in that org).
+      let select = trx.selectFrom('keys').selectAll().where('id', '=', id);
+      if (orgId !== undefined) select = select.where('org_id', '=', orgId);
+      const existing = await select.executeTakeFirst();
       return { row: existing, revision: undefined };
     });
     if (revision !== undefined) this.#revision.observe(revision);

@@ -10,6 +10,7 @@ export interface KeysTable {
   prefix: string;
   hash: string;
   org_id: string;
+  project_id: string | null;
   /** JSON array text, or null for "every model". */
   models: string | null;
   created_at: number;
@@ -54,10 +55,91 @@ export interface EventsTable {
   hash: string;
 }
 
+export interface OrgsTable {
+  id: string;
+  name: string;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface ProjectsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  org_id: string;
+  project_id: string | null;
+  username: string;
+  display_name: string | null;
+  password_hash: string | null;
+  /** JSON array text. */
+  roles: string;
+  failed_logins: number;
+  locked_until: number | null;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  user_id: string;
+  org_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SigningSecretsTable {
+  id: string;
+  org_id: string;
+  project_id: string | null;
+  name: string;
+  sealed: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface PoliciesTable {
+  org_id: string;
+  name: string;
+  version: number;
+  text: string | null;
+  actor: string | null;
+  created_at: number;
+}
+
+export interface RolePermissionsTable {
+  org_id: string;
+  role: string;
+  /** JSON array text. */
+  permissions: string;
+  updated_at: number;
+}
+
+export interface SystemSecretsTable {
+  name: string;
+  sealed: string;
+  updated_at: number;
+}
+
 export interface Database {
   keys: KeysTable;
   revisions: RevisionsTable;
   events: EventsTable;
+  orgs: OrgsTable;
+  projects: ProjectsTable;
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_secrets: SigningSecretsTable;
+  policies: PoliciesTable;
+  role_permissions: RolePermissionsTable;
+  system_secrets: SystemSecretsTable;
 }
 
 export type KeyRow = Selectable<KeysTable>;
@@ -73,6 +155,7 @@ export const EVENT_INSERT_COLUMNS = [
 ] as const satisfies readonly (keyof NewEventRow)[];
 
 export const KEYS_REVISION = 'keys';
+export const POLICIES_REVISION = 'policies';
 
 export function keyToRow(k: KeyRecord): KeyRow {
   return {
@@ -82,6 +165,7 @@ export function keyToRow(k: KeyRecord): KeyRow {
     prefix: k.prefix,
     hash: k.hash,
     org_id: k.orgId,
+    project_id: k.projectId,
     models: k.models === null ? null : JSON.stringify(k.models),
     created_at: k.createdAt,
     revoked_at: k.revokedAt,
@@ -96,6 +180,7 @@ export function rowToKey(r: KeyRow): KeyRecord {
     prefix: r.prefix,
     hash: r.hash,
     orgId: r.org_id,
+    projectId: r.project_id ?? null,
     models: r.models === null ? null : (JSON.parse(r.models) as string[]),
     createdAt: r.created_at,
     revokedAt: r.revoked_at,

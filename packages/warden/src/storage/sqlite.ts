@@ -5,10 +5,11 @@ import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
 import { GENESIS_HASH } from '../audit/chain.js';
 import type { WardenEvent } from '../events/event.js';
 import { linkBatch } from './chain-batch.js';
-import { migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
+import { KyselyDirectory } from './directory.js';
+import { listKeys, migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
 import { migrationProvider } from './migrations.js';
 import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, rowValues, type Database, type KeyRow } from './schema.js';
-import type { AuditVerifyResult, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
+import type { AuditVerifyResult, Directory, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 import { sqlitePathFromUrl } from './url.js';
 
 /**
@@ -21,7 +22,8 @@ interface HotPath {
   keyByHash: BetterSqlite3.Statement<[string], KeyRow>;
   revision: BetterSqlite3.Statement<[], number>;
   createKey: (row: KeyRow) => void;
-  revokeKey: (id: string, at: number) => KeyRow | undefined;
+  revokeKey: (id: string, at: number, orgId: string | null) => KeyRow | undefined;
+  bumpKeysRevision: () => void;
   appendEvents: (events: readonly WardenEvent[]) => void;
 }
 
@@ -30,10 +32,12 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
   const params = EVENT_INSERT_COLUMNS.map(() => '?').join(', ');
   const keyById = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?');
   const insertKey = db.prepare<[KeyRow]>(
-    'INSERT INTO keys (id, name, role, prefix, hash, org_id, models, created_at, revoked_at) ' +
-      'VALUES (@id, @name, @role, @prefix, @hash, @org_id, @models, @created_at, @revoked_at)',
+    'INSERT INTO keys (id, name, role, prefix, hash, org_id, project_id, models, created_at, revoked_at) ' +
+      'VALUES (@id, @name, @role, @prefix, @hash, @org_id, @project_id, @models, @created_at, @revoked_at)',
   );
-  const revoke = db.prepare<[number, string]>('UPDATE keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  const revoke = db.prepare<[{ at: number; id: string; org: string | null }]>(
+    'UPDATE keys SET revoked_at = @at WHERE id = @id AND revoked_at IS NULL AND (@org IS NULL OR org_id = @org)',
+  );
   const bumpRevision = db.prepare(`UPDATE revisions SET value = value + 1 WHERE name = '${KEYS_REVISION}'`);
   const headHash = db.prepare<[], string>('SELECT hash FROM events ORDER BY seq DESC LIMIT 1').pluck();
   const insertEvent = db.prepare<unknown[]>(`INSERT INTO events (${cols}) VALUES (${params})`);
@@ -41,9 +45,10 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
     insertKey.run(row);
     bumpRevision.run();
   });
-  const revokeKey = db.transaction((id: string, at: number) => {
-    if (revoke.run(at, id).changes > 0) bumpRevision.run();
-    return keyById.get(id);
+  const revokeKey = db.transaction((id: string, at: number, orgId: string | null) => {
+    if (revoke.run({ at, id, org: orgId }).changes > 0) bumpRevision.run();
+    const row = keyById.get(id);
+    return row !== undefined && (orgId === null || row.org_id === orgId) ? row : undefined;
   });
   const eventExists = db.prepare<[string], number>('SELECT 1 FROM events WHERE id = ?').pluck();
   const appendEvents = db.transaction((batch: readonly WardenEvent[]) => {
@@ -58,7 +63,8 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
     keyByHash: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE hash = ?'),
     revision: db.prepare<[], number>(`SELECT value FROM revisions WHERE name = '${KEYS_REVISION}'`).pluck(),
     createKey: (row) => createKey.immediate(row),
-    revokeKey: (id, at) => revokeKey.immediate(id, at),
+    revokeKey: (id, at, orgId) => revokeKey.immediate(id, at, orgId),
+    bumpKeysRevision: () => void bumpRevision.run(),
     appendEvents: (batch) => appendEvents.immediate(batch),
   };
 }
@@ -86,6 +92,7 @@ export class SqliteStorage implements Storage {
   readonly raw: BetterSqlite3.Database;
   readonly db: Kysely<Database>;
   readonly #migrator: Migrator;
+  readonly directory: Directory;
   #hotPath: HotPath | undefined;
   #closed = false;
   readonly #path: string;
@@ -95,6 +102,12 @@ export class SqliteStorage implements Storage {
     this.raw = openSqliteDatabase(this.#path);
     this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.raw }) });
     this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('sqlite') });
+    this.directory = new KyselyDirectory(this.db, {
+      authChanged: async () => {
+        this.#hot.bumpKeysRevision();
+        this.#revisionStale = true;
+      },
+    });
   }
 
   get #hot(): HotPath {
@@ -149,13 +162,12 @@ export class SqliteStorage implements Storage {
     return row === undefined ? undefined : rowToKey(row);
   }
 
-  async listKeys(): Promise<KeyRecord[]> {
-    const rows = await this.db.selectFrom('keys').selectAll().orderBy('created_at').orderBy('id').execute();
-    return rows.map(rowToKey);
+  listKeys(orgId?: string): Promise<KeyRecord[]> {
+    return listKeys(this.db, orgId);
   }
 
-  async revokeKey(id: string, at: number): Promise<KeyRecord | undefined> {
-    const row = this.#hot.revokeKey(id, at);
+  async revokeKey(id: string, at: number, orgId?: string): Promise<KeyRecord | undefined> {
+    const row = this.#hot.revokeKey(id, at, orgId ?? null);
     this.#revisionStale = true;
     return row === undefined ? undefined : rowToKey(row);
   }

@@ -1,82 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH, serializeDetail } from '../audit/chain.js';
 import { blankEvent, type WardenEvent } from '../events/event.js';
-import { openStorage, redactUrl, type KeyRecord, type Storage } from './index.js';
+import { openStorage, type KeyRecord, type Storage } from './index.js';
 import type { PostgresStorage } from './postgres.js';
 import type { SqliteStorage } from './sqlite.js';
-
-/** A real database server or file per adapter; each test gets a fresh database. */
-interface Backend {
-  name: 'sqlite' | 'postgres';
-  setup(): Promise<void>;
-  teardown(): Promise<void>;
-  freshUrl(): Promise<string>;
-  dropTriggers: string[];
-}
-
-function sqliteBackend(): Backend {
-  let dir = '';
-  let n = 0;
-  return {
-    name: 'sqlite',
-    setup: async () => {
-      dir = mkdtempSync(join(tmpdir(), 'warden-storage-'));
-    },
-    teardown: async () => rmSync(dir, { recursive: true, force: true }),
-    freshUrl: async () => `sqlite:${join(dir, `nested/db-${++n}.db`)}`,
-    dropTriggers: ['DROP TRIGGER events_no_update', 'DROP TRIGGER events_no_delete'],
-  };
-}
-
-const PG_URL = process.env.WARDEN_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/**
- * An unreachable server is recorded, not thrown from beforeAll: vitest would
- * then report every test as skipped. Each test fails with the reason instead.
- */
-function postgresBackend(): Backend {
-  let admin: pg.Client | undefined;
-  let unreachable: Error | undefined;
-  const created: string[] = [];
-  const run = `warden_test_${process.pid}_${Date.now()}`;
-  return {
-    name: 'postgres',
-    setup: async () => {
-      const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5000 });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        admin = client;
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        unreachable = new Error(
-          `PostgreSQL is not reachable at ${redactUrl(PG_URL)} (${reason}). ` +
-            'These tests need a real server: start it, or point WARDEN_TEST_PG_URL at one.',
-        );
-      }
-    },
-    teardown: async () => {
-      for (const name of created) await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin?.end();
-    },
-    freshUrl: async () => {
-      if (admin === undefined) throw unreachable ?? new Error('PostgreSQL test setup did not run');
-      const name = `${run}_${created.length + 1}`;
-      await admin.query(`CREATE DATABASE ${name}`);
-      created.push(name);
-      const url = new URL(PG_URL);
-      url.pathname = `/${name}`;
-      return url.toString();
-    },
-    dropTriggers: ['DROP TRIGGER events_append_only ON events'],
-  };
-}
+import { postgresBackend, sqliteBackend } from './test-backends.js';
 
 async function exec(store: Storage, text: string): Promise<unknown[]> {
   const { rows } = await sql.raw(text).execute((store as SqliteStorage | PostgresStorage).db);
@@ -109,6 +39,7 @@ function key(over: Partial<KeyRecord> = {}): KeyRecord {
     prefix: 'wdn_AbCd',
     hash: randomUUID().replaceAll('-', '').repeat(2),
     orgId: 'org-1',
+    projectId: null,
     models: ['gpt-4o*', 'claude-*'],
     createdAt: 1_700_000_000_000,
     revokedAt: null,
@@ -158,12 +89,13 @@ describe.each([sqliteBackend(), postgresBackend()])('$name storage', (backend) =
     return { url, store };
   }
 
-  it('migrate applies 0001_init once and then nothing; migrationStatus shows nothing pending', async () => {
+  it('migrate applies every migration once and then nothing; migrationStatus shows nothing pending', async () => {
     const store = await open(await backend.freshUrl());
-    expect(await store.migrationStatus()).toEqual({ applied: [], pending: ['0001_init'] });
-    expect(await store.migrate()).toEqual(['0001_init']);
+    const all = ['0001_init', '0002_tenancy_identity'];
+    expect(await store.migrationStatus()).toEqual({ applied: [], pending: all });
+    expect(await store.migrate()).toEqual(all);
     expect(await store.migrate()).toEqual([]);
-    expect(await store.migrationStatus()).toEqual({ applied: ['0001_init'], pending: [] });
+    expect(await store.migrationStatus()).toEqual({ applied: all, pending: [] });
     await expect(store.ping()).resolves.toBeUndefined();
   });
 

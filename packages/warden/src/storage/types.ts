@@ -1,7 +1,12 @@
 import type { StoredEvent, WardenEvent } from '../events/event.js';
 
-export type Role = 'admin' | 'agent' | 'user';
-export const ROLES: readonly Role[] = ['admin', 'agent', 'user'];
+/**
+ * admin: everything inside its org. user: a person calling models and tools.
+ * agent: a machine client. system: the platform operator and internal
+ * services, the one role that acts across orgs. guest: nearly nothing.
+ */
+export type Role = 'admin' | 'agent' | 'user' | 'system' | 'guest';
+export const ROLES: readonly Role[] = ['admin', 'agent', 'user', 'system', 'guest'];
 
 /** An API key as stored: only its SHA-256 hash, never the key. */
 export interface KeyRecord {
@@ -13,6 +18,8 @@ export interface KeyRecord {
   /** Hex SHA-256 of the whole key. */
   hash: string;
   orgId: string;
+  /** The project inside the org this key is for, or null for the whole org. */
+  projectId: string | null;
   /** Model glob patterns this key may use; null means every configured model. */
   models: string[] | null;
   createdAt: number;
@@ -20,6 +27,8 @@ export interface KeyRecord {
 }
 
 export interface EventQuery {
+  /** Only this org's events (every API caller but `system` is scoped to its own). */
+  orgId?: string;
   /** Inclusive lower bound on ts (epoch ms). */
   from?: number;
   /** Exclusive upper bound on ts (epoch ms). */
@@ -76,9 +85,13 @@ export interface Storage {
 
   createKey(key: KeyRecord): Promise<void>;
   findKeyByHash(hash: string): Promise<KeyRecord | undefined>;
-  listKeys(): Promise<KeyRecord[]>;
-  /** Marks the key revoked (idempotent); undefined when no key has that id. */
-  revokeKey(id: string, at: number): Promise<KeyRecord | undefined>;
+  /** Every key, or only one org's. */
+  listKeys(orgId?: string): Promise<KeyRecord[]>;
+  /**
+   * Marks the key revoked (idempotent); undefined when no key has that id
+   * (in that org, when orgId is given).
+   */
+  revokeKey(id: string, at: number, orgId?: string): Promise<KeyRecord | undefined>;
   /**
    * A number that changes whenever any key is created or revoked, by this
    * process or any other. Called on every authenticated request, so it must be
@@ -97,4 +110,149 @@ export interface Storage {
   queryEvents(query: EventQuery): Promise<EventPage>;
   /** Walk the whole chain, recomputing every hash; report the first bad record. */
   verifyAudit(): Promise<AuditVerifyResult>;
+
+  /** Orgs, projects, users, sessions, signing secrets, policies, role overrides. */
+  readonly directory: Directory;
+}
+
+export interface OrgRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+  disabledAt: number | null;
+}
+
+export interface ProjectRecord {
+  id: string;
+  orgId: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface UserRecord {
+  id: string;
+  orgId: string;
+  projectId: string | null;
+  /** Unique across the installation: people sign in with it alone. */
+  username: string;
+  displayName: string | null;
+  /** scrypt string from identity/passwords, or null for users who only sign in through OIDC. */
+  passwordHash: string | null;
+  roles: Role[];
+  failedLogins: number;
+  lockedUntil: number | null;
+  createdAt: number;
+  disabledAt: number | null;
+}
+
+export interface RefreshTokenRecord {
+  /** SHA-256 of the token: the token itself is never stored. */
+  id: string;
+  /** Every rotation of one sign-in shares the family; reuse of a spent token revokes it all. */
+  familyId: string;
+  userId: string;
+  orgId: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface SigningSecretRecord {
+  id: string;
+  orgId: string;
+  projectId: string | null;
+  name: string;
+  /** The secret sealed by secrets/SecretBox (AAD `signing_secret:<id>`). */
+  sealed: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface PolicyVersionRecord {
+  orgId: string;
+  name: string;
+  version: number;
+  /** Cedar text, or null when this version deleted the policy. */
+  text: string | null;
+  /** Who made the change (key or user id). */
+  actor: string | null;
+  createdAt: number;
+}
+
+export interface RolePermissionsRecord {
+  orgId: string;
+  role: Role;
+  permissions: string[];
+  updatedAt: number;
+}
+
+export type UserPatch = Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'roles' | 'projectId' | 'disabledAt'>>;
+
+/** A sealed value of any table, for master-key rotation. */
+export interface SealedRow {
+  table: 'signing_secrets' | 'system_secrets';
+  id: string;
+  sealed: string;
+}
+
+/**
+ * The identity and tenancy tables, one implementation over kysely for both
+ * databases. Methods that take an orgId only ever see or touch that org's rows.
+ * Changes that affect authentication bump the keys revision, so every
+ * gateway drops its caches; policy changes bump the policies revision.
+ */
+export interface Directory {
+  createOrg(org: OrgRecord): Promise<void>;
+  getOrg(id: string): Promise<OrgRecord | undefined>;
+  listOrgs(): Promise<OrgRecord[]>;
+  renameOrg(id: string, name: string): Promise<OrgRecord | undefined>;
+
+  createProject(p: ProjectRecord): Promise<void>;
+  getProject(orgId: string, id: string): Promise<ProjectRecord | undefined>;
+  listProjects(orgId: string): Promise<ProjectRecord[]>;
+  deleteProject(orgId: string, id: string): Promise<boolean>;
+
+  createUser(u: UserRecord): Promise<void>;
+  getUser(orgId: string, id: string): Promise<UserRecord | undefined>;
+  /** Across orgs: sign-in knows only the username. */
+  findUserByUsername(username: string): Promise<UserRecord | undefined>;
+  /** By id across orgs: for the token and refresh paths, where the id came from a verified token. */
+  findUserById(id: string): Promise<UserRecord | undefined>;
+  listUsers(orgId: string): Promise<UserRecord[]>;
+  updateUser(orgId: string, id: string, patch: UserPatch): Promise<UserRecord | undefined>;
+  /** Counts a failed sign-in; sets lockedUntil when given. Returns the new count. */
+  recordLoginFailure(id: string, lockedUntil: number | null): Promise<number>;
+  resetLoginFailures(id: string): Promise<void>;
+
+  createRefreshToken(t: RefreshTokenRecord): Promise<void>;
+  findRefreshToken(id: string): Promise<RefreshTokenRecord | undefined>;
+  /** Marks the token used if it was still unused and not revoked; false when it was not (reuse or revoked). */
+  consumeRefreshToken(id: string, at: number): Promise<boolean>;
+  revokeTokenFamily(familyId: string, at: number): Promise<number>;
+  revokeUserTokens(userId: string, at: number): Promise<number>;
+
+  createSigningSecret(s: SigningSecretRecord): Promise<void>;
+  getSigningSecret(id: string): Promise<SigningSecretRecord | undefined>;
+  listSigningSecrets(orgId: string): Promise<SigningSecretRecord[]>;
+  revokeSigningSecret(orgId: string, id: string, at: number): Promise<SigningSecretRecord | undefined>;
+
+  /** Appends a version; false when that (org, name, version) exists (a concurrent edit). */
+  addPolicyVersion(v: PolicyVersionRecord): Promise<boolean>;
+  /** The newest version of every policy (deleted ones excluded), of one org or of all. */
+  currentPolicies(orgId?: string): Promise<PolicyVersionRecord[]>;
+  policyHistory(orgId: string, name: string): Promise<PolicyVersionRecord[]>;
+
+  setRolePermissions(r: RolePermissionsRecord): Promise<void>;
+  deleteRolePermissions(orgId: string, role: Role): Promise<boolean>;
+  listRolePermissions(orgId?: string): Promise<RolePermissionsRecord[]>;
+
+  getSystemSecret(name: string): Promise<string | undefined>;
+  /** Stores it unless one exists; returns the stored value (first writer wins across processes). */
+  putSystemSecretOnce(name: string, sealed: string): Promise<string>;
+  listSealed(): Promise<SealedRow[]>;
+  updateSealed(row: SealedRow): Promise<void>;
+
+  /** The policies revision (bumped by every policy change, any process). */
+  policiesRevision(): Promise<number>;
 }
