@@ -17,6 +17,8 @@ export interface Stack {
   mock: MockUpstream;
   url: string;
   adminKey: string;
+  /** The platform operator's key (role system): sees every org, and unattributed events. */
+  systemKey: string;
   agentKey: string;
   /** A key limited to gpt-4o* models. */
   limitedKey: string;
@@ -73,6 +75,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     mock,
     url: gateway.url,
     adminKey: await mk('admin', 'admin'),
+    systemKey: await mk('system', 'system'),
     agentKey: await mk('agent', 'agent'),
     limitedKey: await mk('limited', 'agent', ['gpt-4o*']),
     get logs() {
@@ -95,8 +98,8 @@ export async function flushed(stack: Stack): Promise<void> {
   await stack.gateway.writer.flush();
 }
 
-export async function adminGet(stack: Stack, path: string): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(stack.url + path, { headers: { authorization: `Bearer ${stack.adminKey}` } });
+export async function adminGet(stack: Stack, path: string, key = stack.adminKey): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(stack.url + path, { headers: { authorization: `Bearer ${key}` } });
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -3,7 +3,7 @@ import type { Config } from './config/index.js';
 import { EventWriter, WorkerEventStore, inlineEventStore } from './events/index.js';
 import { buildServer } from './http/server.js';
 import type { HealthState } from './http/routes/health.js';
-import { KeyAuthenticator } from './identity/index.js';
+import { buildIdentity, masterKeyRing } from './identity/services.js';
 import { LlmForwarder, PriceTable, ProviderRouter } from './proxy/index.js';
 import { isPrivateToOneConnection, openStorage, redactUrl } from './storage/index.js';
 import type { Storage } from './storage/types.js';
@@ -50,6 +50,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const { logger, requestLog } = createLoggers({ level: config.log.level, destination: opts.logDestination });
   for (const w of config.warnings) logger.warn({ config: config.source }, w);
 
+  // Before storage: a missing or unreadable master key fails the start, naming the source.
+  const { ring } = masterKeyRing(config);
+  if (ring.source.kind === 'generated') {
+    logger.warn({ file: ring.source.path, key_id: ring.current.id }, 'created a new master key for secrets at rest: back this file up');
+  }
   const storage = await openStorage(config.storage.url, { log: logger });
   const health: HealthState = { startedAt: Date.now(), version: VERSION, migrated: false };
   const applied = await storage.migrate();
@@ -76,6 +81,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       },
     },
   );
+  const identity = buildIdentity(config, storage, ring);
+  await identity.reloadRoles();
   const prices = new PriceTable(config.pricing);
   const router = new ProviderRouter(config.providers, config.upstream);
   const app = buildServer({
@@ -85,7 +92,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     metrics,
     logger,
     requestLog,
-    auth: new KeyAuthenticator(storage),
+    ...identity,
     forwarder: new LlmForwarder(router, prices),
     router,
     prices,

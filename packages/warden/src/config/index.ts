@@ -1,3 +1,3 @@
 export { loadConfig, parseConfig, ConfigError } from './load.js';
 export type { Config } from './load.js';
-export type { ProviderConfig, PriceConfig, UpstreamConfig } from './schema.js';
+export type { OidcIssuerConfig, ProviderConfig, PriceConfig, UpstreamConfig } from './schema.js';

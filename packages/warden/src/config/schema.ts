@@ -35,6 +35,37 @@ const Provider = Type.Object(
   Strict,
 );
 
+const RoleName = Type.Union(['admin', 'user', 'agent', 'system', 'guest'].map((r) => Type.Literal(r)));
+
+const OidcIssuer = Type.Object(
+  {
+    /** Exactly the `iss` its tokens carry. */
+    issuer: Type.String({ pattern: '^https?://' }),
+    audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+    /** Default: discovered from the issuer's /.well-known/openid-configuration. */
+    jwks_uri: Type.Optional(Type.String({ pattern: '^https?://' })),
+    /** Asymmetric algorithms only; HS* and none are never accepted from an issuer. */
+    algorithms: Type.Optional(Type.Array(Type.Union(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'].map((a) => Type.Literal(a))), { minItems: 1 })),
+    clock_tolerance_s: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+    claims: Type.Object(
+      {
+        user: Type.String({ default: 'sub' }),
+        /** Claim naming the Warden org; dotted paths reach nested claims. */
+        org: Type.Optional(Type.String()),
+        /** Used when the token has no org claim. */
+        default_org: Type.Optional(Type.String()),
+        /** Claim holding the roles (array or space-separated string); dotted paths allowed (realm_access.roles). */
+        roles: Type.Optional(Type.String()),
+        /** External role name → Warden role. */
+        role_map: Type.Optional(Type.Record(Type.String(), RoleName)),
+        default_roles: Type.Optional(Type.Array(RoleName)),
+      },
+      { ...Strict, default: {} },
+    ),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -85,6 +116,53 @@ export const ConfigSchema = Type.Object(
       },
       { ...Strict, default: {} },
     ),
+    auth: Type.Object(
+      {
+        /** Lifetime of the access JWTs that POST /auth/token issues. */
+        access_token_ttl_s: Type.Integer({ minimum: 60, maximum: 86_400, default: 900 }),
+        refresh_token_ttl_s: Type.Integer({ minimum: 300, maximum: 90 * 86_400, default: 30 * 86_400 }),
+        /** Failed sign-ins in a row before the account locks. */
+        lockout_threshold: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+        lockout_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 900 }),
+        /** HMAC-signed requests: largest clock difference accepted, either way. */
+        hmac_skew_s: Type.Integer({ minimum: 1, maximum: 3600, default: 300 }),
+        oidc: Type.Array(OidcIssuer, { default: [] }),
+      },
+      { ...Strict, default: {} },
+    ),
+    rbac: Type.Object(
+      {
+        /** Role → permissions (`resource:action`, or `*`), replacing the shipped set for that role. */
+        roles: Type.Object(
+          Object.fromEntries(['admin', 'user', 'agent', 'system', 'guest'].map((r) => [r, Type.Optional(Type.Array(Type.String({ minLength: 1 })))])),
+          { ...Strict, default: {} },
+        ),
+      },
+      { ...Strict, default: {} },
+    ),
+    policy: Type.Object(
+      {
+        /** Directory of *.cedar files (every org); watched and reloaded on change. */
+        dir: Type.Optional(Type.String({ minLength: 1 })),
+        /** Include Warden's default permits (callers with a role other than guest may call models and tools). */
+        defaults: Type.Boolean({ default: true }),
+        cache_size: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10_000 }),
+        /** Which decisions become their own policy.decision event (the request's event always carries its decision). */
+        decision_events: Type.Union([Type.Literal('all'), Type.Literal('deny'), Type.Literal('none')], { default: 'all' }),
+      },
+      { ...Strict, default: {} },
+    ),
+    secrets: Type.Object(
+      {
+        /**
+         * Master key file (first line current, further lines previous keys),
+         * used when WARDEN_MASTER_KEY is not set; created (0600) when missing.
+         * Default: master.key next to a SQLite database, else required.
+         */
+        master_key_file: Type.Optional(Type.String({ minLength: 1 })),
+      },
+      { ...Strict, default: {} },
+    ),
     providers: Type.Array(Provider, { default: [] }),
     /** Overrides and additions to the shipped model price table. */
     pricing: Type.Record(Type.String(), Price, { default: {} }),
@@ -96,3 +174,4 @@ export type RawConfig = Static<typeof ConfigSchema>;
 export type ProviderConfig = Static<typeof Provider>;
 export type PriceConfig = Static<typeof Price>;
 export type UpstreamConfig = Static<typeof UpstreamTuning>;
+export type OidcIssuerConfig = Static<typeof OidcIssuer>;

@@ -35,10 +35,70 @@ export const ERRORS = {
     status: 401,
     message: 'This API key has been revoked. Ask an administrator for a new key.',
   },
-  admin_required: {
+  invalid_token: {
+    type: 'authentication',
+    status: 401,
+    message: 'The bearer token is not valid. Sign in again to get a new one.',
+  },
+  token_expired: {
+    type: 'authentication',
+    status: 401,
+    message: 'The access token has expired. Refresh it with POST /auth/refresh, or sign in again.',
+  },
+  invalid_signature: {
+    type: 'authentication',
+    status: 401,
+    message: 'The request signature is not valid.',
+  },
+  invalid_credentials: {
+    type: 'authentication',
+    status: 401,
+    message: 'The username or password is not correct.',
+  },
+  account_locked: {
+    type: 'authentication',
+    status: 401,
+    message: 'This account is locked after repeated failed sign-ins. Try again later, or ask an administrator to unlock it.',
+  },
+  account_disabled: {
+    type: 'authentication',
+    status: 401,
+    message: 'This account is disabled. Ask an administrator.',
+  },
+  invalid_refresh_token: {
+    type: 'authentication',
+    status: 401,
+    message: 'The refresh token is not valid or has expired. Sign in again.',
+  },
+  refresh_token_reused: {
+    type: 'authentication',
+    status: 401,
+    message: 'This refresh token was already used, so every session from that sign-in has been ended as a precaution. Sign in again.',
+  },
+  identity_provider_unavailable: {
+    type: 'unavailable',
+    status: 503,
+    message: 'The identity provider that issued this token cannot be reached to check it. Try again shortly.',
+  },
+  permission_denied: {
     type: 'authorization',
     status: 403,
-    message: 'This endpoint needs a key with the admin role.',
+    message: 'Your role does not have the permission this action needs.',
+  },
+  policy_denied: {
+    type: 'authorization',
+    status: 403,
+    message: 'A policy does not allow this call.',
+  },
+  conflict: {
+    type: 'validation',
+    status: 409,
+    message: 'The resource changed or already exists.',
+  },
+  invalid_policy: {
+    type: 'validation',
+    status: 400,
+    message: 'The policy is not valid.',
   },
   model_not_allowed: {
     type: 'authorization',
@@ -90,6 +150,11 @@ export const ERRORS = {
     status: 404,
     message: 'There is no API key with this id.',
   },
+  org_not_found: { type: 'not_found', status: 404, message: 'There is no organization with this id.' },
+  project_not_found: { type: 'not_found', status: 404, message: 'There is no project with this id in your organization.' },
+  user_not_found: { type: 'not_found', status: 404, message: 'There is no user with this id in your organization.' },
+  policy_not_found: { type: 'not_found', status: 404, message: 'There is no policy with this name in your organization.' },
+  signing_secret_not_found: { type: 'not_found', status: 404, message: 'There is no signing secret with this id in your organization.' },
   upstream_unreachable: {
     type: 'upstream',
     status: 502,

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type EventDraft, type EventWriter, type WardenEvent, eventJson, newDraft, uuidv7 } from '../events/index.js';
-import type { KeyRecord } from '../storage/types.js';
+import type { Permission, Principal } from '../identity/index.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 
 /** Per-request state the edge keeps: correlation ids, timing, caller, and the event draft. */
@@ -11,7 +11,10 @@ export interface RequestContext {
   traceparent: string | null;
   ts: number;
   startedAt: bigint;
-  key: KeyRecord | null;
+  /** Who is calling, once authenticated. */
+  principal: Principal | null;
+  /** Set when authentication waits for the body (an HMAC-signed request). */
+  signed: boolean;
   draft: EventDraft;
   /** The matched route's template (e.g. /v1/chat/completions), or 'unmatched'. */
   route: string;
@@ -24,10 +27,14 @@ export interface RequestContext {
 declare module 'fastify' {
   interface FastifyRequest {
     warden: RequestContext;
+    /** The body's exact bytes, for JSON and form bodies (HMAC signatures cover them). */
+    rawBody: Buffer | null;
   }
   interface FastifyContextConfig {
-    /** 'none' (public), 'key' (any valid key), 'admin' (admin role). */
-    auth?: 'none' | 'key' | 'admin';
+    /** 'none': public. Otherwise every caller must authenticate. */
+    auth?: 'none' | 'required';
+    /** The role permission the route needs (implies auth). */
+    permission?: Permission;
     audited?: boolean;
     /** Render errors in Anthropic's envelope variant. */
     anthropic?: boolean;
@@ -56,7 +63,8 @@ export function startContext(request: FastifyRequest): RequestContext {
     traceparent: traceId ? (tp as string) : null,
     ts: Date.now(),
     startedAt: process.hrtime.bigint(),
-    key: null,
+    principal: null,
+    signed: false,
     draft: newDraft(request.url.startsWith('/v1/') ? 'llm.request' : 'api.request'),
     route: options.url ?? 'unmatched',
     config,
@@ -120,4 +128,40 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/**
+ * A security event beside the request's own (an account locked, a refresh
+ * token replayed), with the request's correlation fields.
+ */
+export function securityEvent(request: FastifyRequest, writer: EventWriter, kind: string, detail: Record<string, unknown>): void {
+  const ctx = request.warden;
+  writer.emit({
+    id: uuidv7(),
+    ts: Date.now(),
+    requestId: ctx.requestId,
+    traceId: ctx.traceId,
+    kind,
+    method: request.method,
+    route: ctx.route,
+    status: null,
+    durationMs: null,
+    upstreamMs: null,
+    ttftMs: null,
+    keyId: ctx.principal?.keyId ?? null,
+    userId: ctx.principal?.userId ?? (typeof detail.user_id === 'string' ? detail.user_id : null),
+    agentId: ctx.principal?.agentId ?? null,
+    orgId: ctx.principal?.orgId ?? (typeof detail.org_id === 'string' ? detail.org_id : null),
+    model: null,
+    provider: null,
+    tokensIn: null,
+    tokensOut: null,
+    costUsd: null,
+    clientIp: request.ip ?? null,
+    userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null,
+    errorType: null,
+    errorCode: null,
+    decision: null,
+    detail,
+  });
 }

@@ -3,13 +3,16 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { WardenError } from '../errors/index.js';
 import type { EventWriter } from '../events/index.js';
-import { type KeyAuthenticator, extractToken } from '../identity/index.js';
+import { AuthFailure, RevokedKeyError, type CallerAuthenticator, type Principal, type RolePermissions, type SessionService } from '../identity/index.js';
+import type { SecretBox } from '../secrets/index.js';
 import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
-import type { KeyRecord, Storage } from '../storage/types.js';
+import type { Storage } from '../storage/types.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 import { finalize, requestIdFrom, startContext } from './context.js';
 import { renderError } from './render-error.js';
 import { adminRoutes } from './routes/admin.js';
+import { directoryRoutes } from './routes/directory.js';
+import { sessionRoutes } from './routes/session.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { proxyRoutes } from './routes/proxy.js';
 
@@ -20,7 +23,12 @@ export interface ServerDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   requestLog: RequestLog;
-  auth: KeyAuthenticator;
+  callers: CallerAuthenticator;
+  rbac: RolePermissions;
+  /** Re-reads per-org role overrides into rbac (after an admin change, and on every auth revision change). */
+  reloadRoles: () => Promise<void>;
+  sessions: SessionService;
+  secretBox: SecretBox;
   forwarder: LlmForwarder;
   router: ProviderRouter;
   prices: PriceTable;
@@ -41,23 +49,59 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.decorateRequest('warden', null as never);
+  app.decorateRequest('rawBody', null as never);
+  // JSON bodies keep their exact bytes beside the parsed value: an HMAC
+  // signature covers the bytes. The proxy routes replace this in their scope.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    json(request, (body as Buffer).toString('utf8'), done);
+  });
+  // OAuth-style form posts (POST /auth/token with username & password).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    done(null, Object.fromEntries(new URLSearchParams((body as Buffer).toString('utf8'))));
+  });
 
-  // A callback hook, not an async one: with the key in memory, authentication
-  // finishes in the same tick and no promise is made per request.
+  // A callback hook, not an async one: with an API key in memory,
+  // authentication finishes in the same tick and no promise is made per request.
   app.addHook('onRequest', (request, reply, done) => {
-    request.warden = startContext(request);
+    const ctx = (request.warden = startContext(request));
     reply.header('x-request-id', request.id);
     reply.raw.once('close', () => finalize(request, reply, deps));
-    const auth = request.warden.config.auth ?? 'none';
-    if (auth === 'none') return done();
+    if (ctx.config.auth !== 'required' && ctx.config.permission === undefined) return done();
+    if (deps.callers.isSigned(request.headers)) {
+      ctx.signed = true; // checked in preValidation, once the body it covers is read
+      return done();
+    }
     let pending: Promise<void> | undefined;
     try {
-      pending = authenticate(request, auth === 'admin', deps);
+      const found = deps.callers.fromHeaders(request.headers);
+      if (found instanceof Promise) pending = found.then((p) => admit(request, p, deps), (err: unknown) => Promise.reject(authFailure(request, err, deps)));
+      else admit(request, found, deps);
     } catch (err) {
-      return done(err as Error);
+      return done(authFailure(request, err, deps) as Error);
     }
     if (pending) pending.then(() => done(), done);
     else done();
+  });
+
+  app.addHook('preValidation', (request, _reply, done) => {
+    const ctx = request.warden;
+    if (!ctx.signed || ctx.principal) return done();
+    const body = request.rawBody ?? (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+    deps.callers.fromSignature(request.method, request.raw.url ?? request.url, request.headers, body).then(
+      (p) => {
+        try {
+          admit(request, p, deps);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+      (err: unknown) => done(authFailure(request, err, deps) as Error),
+    );
   });
 
   app.setErrorHandler((err, request, reply) => renderError(err, request, reply, logger));
@@ -65,6 +109,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.register(proxyRoutes(deps));
   app.register(adminRoutes(deps));
+  app.register(directoryRoutes(deps));
+  app.register(sessionRoutes(deps));
   app.register(healthRoutes(deps));
   return app;
 }
@@ -75,48 +121,37 @@ function attribution(v: string | string[] | undefined): string | null {
   return typeof v === 'string' && ATTRIBUTION.test(v) ? v : null;
 }
 
-/** Authenticates the request's key; returns a promise only when the key had to be looked up. */
-function authenticate(request: FastifyRequest, needAdmin: boolean, deps: ServerDeps): Promise<void> | undefined {
-  let found: KeyRecord | Promise<KeyRecord>;
-  try {
-    found = deps.auth.authenticate(extractToken(request.headers));
-  } catch (err) {
-    throw authFailure(request, err, deps);
-  }
-  if (found instanceof Promise) {
-    return found.then(
-      (key) => admit(request, key, needAdmin),
-      (err: unknown) => {
-        throw authFailure(request, err, deps);
-      },
-    );
-  }
-  admit(request, found, needAdmin);
-  return undefined;
-}
-
-function admit(request: FastifyRequest, key: KeyRecord, needAdmin: boolean): void {
-  const d = request.warden.draft;
-  request.warden.key = key;
-  d.keyId = key.id;
-  d.orgId = key.orgId;
-  d.role = key.role;
-  // Caller-declared attribution (like OpenAI's `user` field): recorded, not trusted for access decisions.
-  d.userId = attribution(request.headers['x-warden-user-id']);
-  d.agentId = attribution(request.headers['x-warden-agent-id']);
-  if (needAdmin && key.role !== 'admin') {
+/** Records who is calling on the request and its event, then checks the route's permission. */
+function admit(request: FastifyRequest, p: Principal, deps: ServerDeps): void {
+  const ctx = request.warden;
+  const d = ctx.draft;
+  ctx.principal = p;
+  d.keyId = p.keyId;
+  d.orgId = p.orgId;
+  d.role = p.roles[0] ?? null;
+  // Caller-declared attribution on API keys (like OpenAI's `user` field): recorded, not trusted for access decisions.
+  d.userId = p.userId ?? attribution(request.headers['x-warden-user-id']);
+  d.agentId = p.agentId ?? attribution(request.headers['x-warden-agent-id']);
+  const permission = ctx.config.permission;
+  if (permission !== undefined && !deps.rbac.allows(p.orgId, p.roles, permission)) {
     d.decision = 'deny';
-    throw new WardenError('admin_required');
+    throw new WardenError('permission_denied', `This needs the "${permission}" permission, which your role does not have.`);
   }
 }
 
+/** A refused credential becomes the request's auth.failure security event, with its precise reason. */
 function authFailure(request: FastifyRequest, err: unknown, deps: ServerDeps): unknown {
-  if (err instanceof WardenError && err.type === 'authentication') {
+  if (err instanceof WardenError && (err.type === 'authentication' || err.code === 'identity_provider_unavailable')) {
     const d = request.warden.draft;
+    const reason = err instanceof AuthFailure ? err.reason : err.code;
     d.kind = 'auth.failure';
     d.decision = 'deny';
-    d.detail = { reason: err.code };
-    deps.metrics.authFailures.inc({ reason: err.code });
+    d.detail = { reason, via: request.warden.signed ? 'hmac' : 'bearer' };
+    if (err instanceof RevokedKeyError) {
+      d.keyId = err.key.id;
+      d.orgId = err.key.orgId;
+    }
+    deps.metrics.authFailures.inc({ reason });
   }
   return err;
 }

@@ -63,7 +63,14 @@ export class KeyAuthenticator {
   }
 }
 
+/** A revoked key is still known: its failure is attributed to the key and its org, so that org's admins see it. */
+export class RevokedKeyError extends WardenError {
+  constructor(readonly key: KeyRecord) {
+    super('revoked_api_key');
+  }
+}
+
 function usable(rec: KeyRecord): KeyRecord {
-  if (rec.revokedAt !== null) throw new WardenError('revoked_api_key');
+  if (rec.revokedAt !== null) throw new RevokedKeyError(rec);
   return rec;
 }

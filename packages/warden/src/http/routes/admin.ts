@@ -1,11 +1,12 @@
 import { Readable } from 'node:stream';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { exportLines, publicEvent } from '../../audit/index.js';
 import { WardenError } from '../../errors/index.js';
-import { newKey, publicKey } from '../../identity/index.js';
+import { newKey, publicKey, type Permission } from '../../identity/index.js';
 import { ROLES, type EventQuery, type Role } from '../../storage/types.js';
 import type { ServerDeps } from '../server.js';
+import { assertCanGrant, orgOf, principalOf, recordChange, rolePermissionsOf } from './scope.js';
 
 const Filters = {
   from: Type.Optional(Type.String({ description: 'ISO-8601 time or epoch milliseconds (inclusive)' })),
@@ -28,6 +29,7 @@ const CreateKey = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 200 }),
     role: Type.Union(ROLES.map((r) => Type.Literal(r)), { default: 'agent' }),
     models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    project_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
   { additionalProperties: false },
 );
@@ -51,21 +53,31 @@ function filters(q: Omit<Static<typeof ExportQuery>, 'format'>): Omit<EventQuery
   };
 }
 
-/** Admin API: audit query, export and verification, key management. */
+/**
+ * Admin API: audit query, export and verification, key management. Audit
+ * reads are scoped to the caller's org; only `orgs:manage` holders (system)
+ * see every org's events, or one other org's with ?org_id=.
+ */
 export function adminRoutes(deps: ServerDeps) {
-  const { storage } = deps;
+  const { storage, rbac } = deps;
+  const auditScope = (request: FastifyRequest): string | undefined => {
+    const p = principalOf(request);
+    const asked = (request.query as { org_id?: unknown }).org_id;
+    if (rbac.allows(p.orgId, p.roles, 'orgs:manage') && (typeof asked !== 'string' || asked === '')) return undefined;
+    return orgOf(request, rbac);
+  };
   return async function register(app: FastifyInstance): Promise<void> {
-    const admin = { auth: 'admin', audited: true } as const;
+    const needs = (permission: Permission) => ({ permission, audited: true }) as const;
 
-    app.get('/api/v1/audit', { config: admin, schema: { querystring: ListQuery } }, async (request) => {
+    app.get('/api/v1/audit', { config: needs('audit:read'), schema: { querystring: ListQuery } }, async (request) => {
       const q = request.query as Static<typeof ListQuery>;
-      const page = await storage.queryEvents({ ...filters(q), cursor: q.cursor, limit: q.limit, order: q.order });
+      const page = await storage.queryEvents({ ...filters(q), orgId: auditScope(request), cursor: q.cursor, limit: q.limit, order: q.order });
       return { data: page.items.map(publicEvent), next_cursor: page.nextCursor };
     });
 
-    app.get('/api/v1/audit/export', { config: admin, schema: { querystring: ExportQuery } }, async (request, reply) => {
+    app.get('/api/v1/audit/export', { config: needs('audit:read'), schema: { querystring: ExportQuery } }, async (request, reply) => {
       const q = request.query as Static<typeof ExportQuery>;
-      const f = filters(q);
+      const f = { ...filters(q), orgId: auditScope(request) };
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       reply
         .type(q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
@@ -73,7 +85,8 @@ export function adminRoutes(deps: ServerDeps) {
       return reply.send(Readable.from(exportLines(storage, f, q.format)));
     });
 
-    app.get('/api/v1/audit/verify', { config: admin }, async () => {
+    // The chain spans every org (one tamper-evident log): the answer says only whether it holds.
+    app.get('/api/v1/audit/verify', { config: needs('audit:verify') }, async () => {
       const r = await storage.verifyAudit();
       return {
         ok: r.ok,
@@ -83,25 +96,31 @@ export function adminRoutes(deps: ServerDeps) {
       };
     });
 
-    app.get('/api/v1/keys', { config: admin }, async () => ({ data: (await storage.listKeys()).map(publicKey) }));
+    app.get('/api/v1/keys', { config: needs('keys:read') }, async (request) => ({
+      data: (await storage.listKeys(orgOf(request, rbac))).map(publicKey),
+    }));
 
-    app.post('/api/v1/keys', { config: admin, schema: { body: CreateKey } }, async (request, reply) => {
+    app.post('/api/v1/keys', { config: needs('keys:create'), schema: { body: CreateKey } }, async (request, reply) => {
+      const orgId = orgOf(request, rbac);
       const b = request.body as Static<typeof CreateKey>;
-      const { key, record } = newKey(b.name, b.role as Role, b.models ?? null, request.warden.key?.orgId);
+      assertCanGrant(request, rbac, rolePermissionsOf(rbac, orgId, [b.role as Role]));
+      if (b.project_id && !(await storage.directory.getProject(orgId, b.project_id))) throw new WardenError('project_not_found');
+      const { key, record } = newKey(b.name, b.role as Role, b.models ?? null, orgId, Date.now(), b.project_id ?? null);
       await storage.createKey(record);
-      const d = request.warden.draft;
-      d.kind = 'admin.key.create';
-      d.detail = { target_key_id: record.id, name: record.name, role: record.role, models: record.models };
+      recordChange(request, 'admin.key.create', { target_key_id: record.id }, null, publicKey(record));
       return reply.code(201).send({ ...publicKey(record), key });
     });
 
-    app.delete('/api/v1/keys/:id', { config: admin }, async (request) => {
+    app.delete('/api/v1/keys/:id', { config: needs('keys:revoke') }, async (request) => {
+      const orgId = orgOf(request, rbac);
       const { id } = request.params as { id: string };
-      const d = request.warden.draft;
-      d.kind = 'admin.key.revoke';
-      d.detail = { target_key_id: id };
-      const rec = await storage.revokeKey(id, Date.now());
+      // Audited as an attempt even when it fails (the event's status tells which).
+      recordChange(request, 'admin.key.revoke', { target_key_id: id }, null, null);
+      const before = (await storage.listKeys(orgId)).find((k) => k.id === id);
+      if (!before) throw new WardenError('key_not_found');
+      const rec = await storage.revokeKey(id, Date.now(), orgId);
       if (!rec) throw new WardenError('key_not_found');
+      recordChange(request, 'admin.key.revoke', { target_key_id: id }, publicKey(before), publicKey(rec));
       return publicKey(rec);
     });
   };

@@ -45,7 +45,7 @@ export function healthRoutes(deps: ServerDeps) {
       });
     });
 
-    app.get('/health/detailed', { config: { auth: 'admin' } }, async (_request, reply) => {
+    app.get('/health/detailed', { config: { permission: 'monitoring:read' } }, async (_request, reply) => {
       const db = await timed(() => storage.ping());
       const migrations = await storage.migrationStatus().catch(() => null);
       const w = writer.stats();

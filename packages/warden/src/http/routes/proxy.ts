@@ -13,13 +13,13 @@ export function proxyRoutes(deps: ServerDeps) {
 
     for (const route of PROXY_ROUTES) {
       // A plain (not async) handler: it answers through the hijacked reply or reply.send(error), with no promise per request.
-      app.post(route.path, { config: { auth: 'key', audited: true, anthropic: route.family === 'anthropic' } }, (request, reply) => {
+      app.post(route.path, { config: { permission: 'llm:call', audited: true, anthropic: route.family === 'anthropic' } }, (request, reply) => {
         handle(route, request, reply, deps);
       });
     }
 
-    app.get('/v1/models', { config: { auth: 'key', audited: true } }, async (request) => {
-      const models = deps.router.listModels(deps.prices, request.warden.key?.models ?? null);
+    app.get('/v1/models', { config: { permission: 'models:read', audited: true } }, async (request) => {
+      const models = deps.router.listModels(deps.prices, request.warden.principal?.models ?? null);
       if (request.headers['anthropic-version'] !== undefined) {
         // Anthropic's SDK lists models from the same path in its own shape.
         return {
@@ -52,7 +52,7 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
   draft.model = model;
   if (json.stream === true) draft.detail = { stream: true };
 
-  if (!keyAllowsModel(ctx.key?.models ?? null, model)) {
+  if (!keyAllowsModel(ctx.principal?.models ?? null, model)) {
     draft.decision = 'deny';
     throw new WardenError('model_not_allowed', `This key may not use the model "${model}".`);
   }

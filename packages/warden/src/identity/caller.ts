@@ -1,0 +1,153 @@
+import { decodeJwt } from 'jose';
+import { WardenError, type ErrorCode } from '../errors/index.js';
+import type { Storage, UserRecord } from '../storage/types.js';
+import { type KeyAuthenticator, extractToken } from './authenticator.js';
+import { IdentityFailure, isUnavailable, type IdentityFailureReason } from './failure.js';
+import { HMAC_HEADERS, type HmacVerifier } from './hmac.js';
+import { KEY_PREFIX } from './keys.js';
+import type { OidcVerifier } from './oidc.js';
+import { type Principal, keyPrincipal, userPrincipal } from './principal.js';
+import { type AccessTokenIssuer, looksLikeJwt } from './tokens.js';
+
+/** A refused credential, with the fine-grained reason the security event records. */
+export class AuthFailure extends WardenError {
+  constructor(
+    code: ErrorCode,
+    readonly reason: string,
+    message?: string,
+  ) {
+    super(code, message);
+  }
+}
+
+const SIGNATURE_HEADER = HMAC_HEADERS.signature.toLowerCase();
+/** The `iss` of Warden's own access tokens (AccessTokenIssuer's default). */
+export const ACCESS_TOKEN_ISSUER = 'warden';
+
+function fromIdentity(err: unknown, kind: 'token' | 'signature'): unknown {
+  if (!(err instanceof IdentityFailure)) return err;
+  const reason = err.reason as IdentityFailureReason;
+  if (isUnavailable(reason)) return new AuthFailure(reason === 'jwks_unavailable' ? 'identity_provider_unavailable' : 'storage_unavailable', reason);
+  if (kind === 'signature') return new AuthFailure('invalid_signature', reason, err.message);
+  return new AuthFailure(reason === 'expired' ? 'token_expired' : 'invalid_token', reason, err.message);
+}
+
+export interface CallerAuthenticatorDeps {
+  storage: Storage;
+  keys: KeyAuthenticator;
+  /** Warden's own access tokens; the issuer's secret is loaded on first use. */
+  accessTokens: () => Promise<AccessTokenIssuer>;
+  oidc: OidcVerifier | null;
+  hmac: HmacVerifier;
+}
+
+const MAX_USERS_CACHED = 50_000;
+
+/**
+ * Turns whatever the caller presented into a Principal: an API key
+ * (`wdn_…`, as a bearer token or x-api-key), a Warden access JWT, a JWT from
+ * a configured OIDC issuer, or an HMAC signature over the request. API keys
+ * stay on the synchronous fast path; the others answer with a promise.
+ */
+export class CallerAuthenticator {
+  readonly #users = new Map<string, UserRecord>();
+  #usersRevision = -1;
+
+  constructor(private readonly deps: CallerAuthenticatorDeps) {}
+
+  /** Signed requests are checked after the body is read (the signature covers it). */
+  isSigned(headers: Record<string, string | string[] | undefined>): boolean {
+    return headers[SIGNATURE_HEADER] !== undefined;
+  }
+
+  fromHeaders(headers: Record<string, string | string[] | undefined>): Principal | Promise<Principal> {
+    const token = extractToken(headers);
+    if (token === undefined || token.startsWith(KEY_PREFIX) || !looksLikeJwt(token)) {
+      const rec = this.deps.keys.authenticate(token);
+      return rec instanceof Promise ? rec.then(keyPrincipal) : keyPrincipal(rec);
+    }
+    return this.#fromJwt(token);
+  }
+
+  async fromSignature(method: string, path: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<Principal> {
+    let id;
+    try {
+      id = await this.deps.hmac.verify({ method, path, headers, body });
+    } catch (err) {
+      throw fromIdentity(err, 'signature');
+    }
+    return {
+      type: 'Agent',
+      via: 'hmac',
+      id: id.keyId,
+      orgId: id.orgId,
+      projectId: id.projectId,
+      roles: ['agent'],
+      keyId: null,
+      userId: null,
+      agentId: id.agentId ?? id.keyId,
+      models: null,
+    };
+  }
+
+  async #fromJwt(token: string): Promise<Principal> {
+    // The unverified `iss` only picks the verifier; each then checks everything itself.
+    let iss: unknown;
+    try {
+      iss = decodeJwt(token).iss;
+    } catch {
+      throw new AuthFailure('invalid_token', 'malformed');
+    }
+    if (iss !== ACCESS_TOKEN_ISSUER && this.deps.oidc) return this.#fromOidc(token);
+    const issuer = await this.deps.accessTokens();
+    let claims;
+    try {
+      claims = await issuer.verify(token);
+    } catch (err) {
+      throw fromIdentity(err, 'token');
+    }
+    // Roles and status come from the user as stored now, so a demotion or a
+    // disabled account takes effect at once, not when the token expires.
+    const user = await this.#user(claims.userId);
+    if (!user || user.orgId !== claims.orgId) throw new AuthFailure('invalid_token', 'unknown_user');
+    if (user.disabledAt !== null) throw new AuthFailure('account_disabled', 'account_disabled');
+    return userPrincipal(user);
+  }
+
+  async #fromOidc(token: string): Promise<Principal> {
+    let id;
+    try {
+      id = await this.deps.oidc!.verify(token);
+    } catch (err) {
+      throw fromIdentity(err, 'token');
+    }
+    return {
+      type: 'User',
+      via: 'oidc',
+      id: id.userId,
+      orgId: id.orgId,
+      projectId: null,
+      roles: id.roles,
+      keyId: null,
+      userId: id.userId,
+      agentId: null,
+      models: null,
+    };
+  }
+
+  async #user(id: string): Promise<UserRecord | undefined> {
+    const rev = await this.deps.storage.keysRevision();
+    if (rev !== this.#usersRevision) {
+      this.#users.clear();
+      this.#usersRevision = rev;
+    }
+    const hit = this.#users.get(id);
+    if (hit) return hit;
+    const user = await this.deps.storage.directory.findUserById(id);
+    if (user) {
+      if (this.#users.size >= MAX_USERS_CACHED) this.#users.clear();
+      this.#users.set(id, user);
+    }
+    return user;
+  }
+}
