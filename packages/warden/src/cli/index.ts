@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { openStorage, redactUrl } from '../storage/index.js';
 import { VERSION } from '../version.js';
+import { registerIdentityCommands } from './identity.js';
 import { registerKeyCommands } from './keys.js';
 import { runDemo, runStart } from './serve.js';
 import { UsageError, exitCodeFor, resolveConfig, withStorage } from './shared.js';
@@ -53,6 +54,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     });
 
   registerKeyCommands(program, out);
+  registerIdentityCommands(program, out);
 
   const audit = program.command('audit').description('audit trail tools');
   audit

@@ -12,12 +12,16 @@ export function registerKeyCommands(program: Command, out: (s: string) => void):
     .requiredOption('--name <name>', 'a name people recognise, e.g. the agent or team')
     .option('--role <role>', `one of ${ROLES.join(', ')}`, 'agent')
     .option('--models <globs>', 'comma-separated model patterns the key may use (default: all)')
+    .option('--org <id>', 'the organization the key belongs to', 'default')
+    .option('--project <id>', 'a project of that organization')
     .option('--config <file>', 'config file naming the store')
-    .action(async (o: { name: string; role: string; models?: string; config?: string }) => {
+    .action(async (o: { name: string; role: string; models?: string; org: string; project?: string; config?: string }) => {
       if (!ROLES.includes(o.role as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}, got "${o.role}"`);
       const models = o.models ? o.models.split(',').map((s) => s.trim()).filter(Boolean) : null;
-      const { key, record } = newKey(o.name, o.role as Role, models && models.length ? models : null);
+      const { key, record } = newKey(o.name, o.role as Role, models && models.length ? models : null, o.org, Date.now(), o.project ?? null);
       await withStorage(resolveConfig(o.config), async (s) => {
+        if (!(await s.directory.getOrg(o.org))) throw new UsageError(`there is no organization "${o.org}"; create it with "warden orgs create"`);
+        if (o.project && !(await s.directory.getProject(o.org, o.project))) throw new UsageError(`organization "${o.org}" has no project "${o.project}"`);
         await s.createKey(record);
         await s.appendEvents([cliEvent('admin.key.create', { target_key_id: record.id, name: record.name, role: record.role, models: record.models })]);
       });

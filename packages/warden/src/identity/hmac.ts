@@ -36,7 +36,7 @@ export type RequestBody = string | Uint8Array | null | undefined;
 
 /** Lowercase hex SHA-256 of the exact body bytes; an absent body hashes as empty. */
 export function bodySha256(body: RequestBody): string {
-  return hash('sha256', typeof body === 'string' ? body : Buffer.from(body ?? new Uint8Array()), 'hex');
+  return hash('sha256', body ?? '', 'hex');
 }
 
 export interface CanonicalParts {

@@ -1,0 +1,114 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type MockUpstream, startMockUpstream } from '@warden/mock-upstream';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signRequest } from '../packages/warden/src/identity/index.js';
+
+const BIN = join(resolve(import.meta.dirname, '..'), 'packages/warden/bin/warden.js');
+let dir: string;
+let cfg: string;
+let mock: MockUpstream;
+
+function warden(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--config', cfg], { cwd: dir, encoding: 'utf8', timeout: 20_000, input, env: { ...process.env, WARDEN_CONFIG: '', WARDEN_MASTER_KEY: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const lastLine = (s: string) => s.trim().split('\n').at(-1)!;
+
+async function withServer<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const proc: ChildProcess = spawn(process.execPath, [BIN, 'start', '--config', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_MASTER_KEY: '' } });
+  const exited = new Promise((res) => proc.once('exit', res));
+  const url = await new Promise<string>((res, rej) => {
+    let buf = '';
+    const timer = setTimeout(() => rej(new Error(`server did not start: ${buf}`)), 15_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]!);
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (buf += d.toString()));
+  });
+  try {
+    return await fn(url);
+  } finally {
+    proc.kill('SIGTERM');
+    await exited;
+  }
+}
+
+const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'warden-cli-id-'));
+  mock = await startMockUpstream({ apiKey: 'sk-cli' });
+  cfg = join(dir, 'warden.yaml');
+  writeFileSync(
+    cfg,
+    `server: { host: 127.0.0.1, port: 0 }\nstorage: { url: "sqlite:${join(dir, 'data/warden.db')}" }\nproviders:\n  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: sk-cli, models: ["gpt-*"] }\n`,
+  );
+});
+afterAll(async () => {
+  await mock?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('warden CLI: orgs, users, secrets', () => {
+  it('creates an org, a key in it and a user whose generated password signs in; unknown orgs are refused with exit 2', async () => {
+    expect(warden(['orgs', 'create', '--name', 'Acme', '--id', 'acme']).code).toBe(0);
+    expect(warden(['orgs', 'list']).stdout).toContain('acme\tAcme');
+    const admin = lastLine(warden(['keys', 'create', '--name', 'acme-admin', '--role', 'admin', '--org', 'acme']).stdout);
+    const nope = warden(['keys', 'create', '--name', 'x', '--org', 'nope']);
+    expect(nope.code).toBe(2);
+    expect(nope.stderr).toContain('no organization "nope"');
+    const made = warden(['users', 'create', '--username', 'ana@acme.test', '--role', 'user', '--org', 'acme']);
+    expect(made.code).toBe(0);
+    const password = lastLine(made.stdout);
+    const piped = warden(['users', 'create', '--username', 'bo@acme.test', '--org', 'acme', '--password-stdin'], 'short\n');
+    expect(piped.code).toBe(2); // password policy
+    await withServer(async (url) => {
+      const login = await fetch(`${url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ username: 'ana@acme.test', password }) });
+      expect(login.status).toBe(200);
+      const t = (await login.json()) as { access_token: string; user: { org_id: string } };
+      expect(t.user.org_id).toBe('acme');
+      const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${t.access_token}`, 'content-type': 'application/json' }, body });
+      expect(r.status).toBe(200);
+      const users = (await (await fetch(`${url}/api/v1/users`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { data: { username: string }[] };
+      expect(users.data.map((u) => u.username)).toEqual(['ana@acme.test']);
+    });
+  });
+
+  it('rotate-master-key re-seals stored secrets under a new key; signed requests keep working and nothing is left on the old key', async () => {
+    const admin = lastLine(warden(['keys', 'create', '--name', 'rot-admin', '--role', 'admin']).stdout);
+    const secret = await withServer(async (url) => {
+      const r = await fetch(`${url}/api/v1/signing-secrets`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ci' }) });
+      expect(r.status).toBe(201);
+      return (await r.json()) as { id: string; secret: string };
+    });
+    const keyFile = join(dir, 'data/master.key');
+    expect(statSync(keyFile).mode & 0o077).toBe(0);
+    const sealedBefore = new Database(join(dir, 'data/warden.db'), { readonly: true }).prepare('SELECT sealed FROM signing_secrets WHERE id = ?').pluck().get(secret.id) as string;
+    expect(sealedBefore).not.toContain(secret.secret);
+    const rotated = warden(['secrets', 'rotate-master-key']);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/re-sealed [1-9]/);
+    const db = new Database(join(dir, 'data/warden.db'), { readonly: true });
+    const sealedAfter = db.prepare('SELECT sealed FROM signing_secrets WHERE id = ?').pluck().get(secret.id) as string;
+    db.close();
+    expect(sealedAfter.split(':')[2]).not.toBe(sealedBefore.split(':')[2]); // sealed by another key id
+    expect(warden(['secrets', 'rotate-master-key', '--resume', '--drop-previous']).code).toBe(0);
+    const keyLines = readFileSync(keyFile, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    expect(keyLines).toHaveLength(1);
+    await withServer(async (url) => {
+      const path = '/v1/chat/completions';
+      const headers = signRequest({ secret: secret.secret, keyId: secret.id, method: 'POST', path, body });
+      const r = await fetch(url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      expect(r.status).toBe(200);
+    });
+  });
+});
