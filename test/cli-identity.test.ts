@@ -81,7 +81,7 @@ describe('warden CLI: orgs, users, secrets', () => {
       const users = (await (await fetch(`${url}/api/v1/users`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { data: { username: string }[] };
       expect(users.data.map((u) => u.username)).toEqual(['ana@acme.test']);
     });
-  });
+  }, 60_000);
 
   it('rotate-master-key re-seals stored secrets under a new key; signed requests keep working and nothing is left on the old key', async () => {
     const admin = lastLine(warden(['keys', 'create', '--name', 'rot-admin', '--role', 'admin']).stdout);
@@ -110,5 +110,5 @@ describe('warden CLI: orgs, users, secrets', () => {
       const r = await fetch(url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
       expect(r.status).toBe(200);
     });
-  });
+  }, 60_000);
 });

@@ -70,7 +70,7 @@ describe('authentication', () => {
   it('admin endpoints need a role with their permission', async () => {
     const r = await fetch(`${s.url}/api/v1/audit`, { headers: { authorization: `Bearer ${s.agentKey}` } });
     expect(r.status).toBe(403);
-    const body = await r.json();
+    const body = (await r.json()) as { error: { message: string } };
     expectEnvelope(body, 'authorization', 'permission_denied', r.headers.get('x-request-id'));
     expect(body.error.message).toContain('audit:read');
   });

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { EventWriter, WorkerEventStore, inlineEventStore } from './events/index.js';
+import { policyDecisionEvent } from './http/context.js';
 import { buildServer } from './http/server.js';
+import { buildPolicies } from './policy/service.js';
 import type { HealthState } from './http/routes/health.js';
 import { buildIdentity, masterKeyRing } from './identity/services.js';
 import { LlmForwarder, PriceTable, ProviderRouter } from './proxy/index.js';
@@ -83,6 +85,21 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   );
   const identity = buildIdentity(config, storage, ring);
   await identity.reloadRoles();
+  // Role overrides changed by another process move the keys revision: re-read them within a second.
+  let rolesRevision = await storage.keysRevision();
+  const rolesPoll = setInterval(() => {
+    void Promise.resolve(storage.keysRevision())
+      .then(async (rev) => {
+        if (rev === rolesRevision) return;
+        await identity.reloadRoles();
+        rolesRevision = rev;
+      })
+      .catch(() => undefined); // storage trouble: keep the current sets, retry next tick
+  }, 1000);
+  rolesPoll.unref();
+  const policies = buildPolicies(config, storage, logger, metrics);
+  await policies.start();
+  const decisionEvents = config.policy.decision_events;
   const prices = new PriceTable(config.pricing);
   const router = new ProviderRouter(config.providers, config.upstream);
   const app = buildServer({
@@ -93,6 +110,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     logger,
     requestLog,
     ...identity,
+    policies,
+    decisionEvent: (request, action, resource, d) => {
+      if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, writer, action, resource, d);
+    },
     forwarder: new LlmForwarder(router, prices),
     router,
     prices,
@@ -102,6 +123,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {
+    policies.close();
+    clearInterval(rolesPoll);
     await Promise.allSettled([router.close(), storage.close(), writerThread?.close()]);
     throw err;
   }
@@ -119,6 +142,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       const lost = await writer.close();
       if (lost > 0) logger.error({ events: lost }, 'could not write queued events before shutdown');
       await writerThread?.close();
+      policies.close();
+      clearInterval(rolesPoll);
       await router.close();
       await storage.close();
       logger.info({ written: writer.stats().written }, 'warden stopped');

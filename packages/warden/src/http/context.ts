@@ -161,7 +161,27 @@ export function securityEvent(request: FastifyRequest, writer: EventWriter, kind
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null,
     errorType: null,
     errorCode: null,
-    decision: null,
+    decision: detail.decision === 'allow' || detail.decision === 'deny' ? detail.decision : null,
     detail,
+  });
+}
+
+/** The policy.decision event: which principal, action and resource, the decision and the policies that made it. */
+export function policyDecisionEvent(
+  request: FastifyRequest,
+  writer: EventWriter,
+  action: string,
+  resource: { type: string; id: string },
+  d: { decision: 'allow' | 'deny'; policyIds: readonly string[]; reason: string; cached: boolean },
+): void {
+  const p = request.warden.principal;
+  securityEvent(request, writer, 'policy.decision', {
+    action,
+    resource,
+    principal: p ? { type: p.type, id: p.id } : null,
+    decision: d.decision,
+    policy_ids: d.policyIds,
+    reason: d.reason,
+    cached: d.cached,
   });
 }

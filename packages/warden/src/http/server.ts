@@ -1,9 +1,11 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyContextConfig, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { WardenError } from '../errors/index.js';
 import type { EventWriter } from '../events/index.js';
-import { AuthFailure, RevokedKeyError, type CallerAuthenticator, type Principal, type RolePermissions, type SessionService } from '../identity/index.js';
+import { AuthFailure, RevokedKeyError, type CallerAuthenticator, type Permission, type Principal, type RolePermissions, type SessionService } from '../identity/index.js';
+import type { AuthzDecision } from '../policy/index.js';
+import type { PolicyService } from '../policy/service.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
 import type { Storage } from '../storage/types.js';
@@ -12,9 +14,23 @@ import { finalize, requestIdFrom, startContext } from './context.js';
 import { renderError } from './render-error.js';
 import { adminRoutes } from './routes/admin.js';
 import { directoryRoutes } from './routes/directory.js';
+import { policyRoutes } from './routes/policies.js';
 import { sessionRoutes } from './routes/session.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { proxyRoutes } from './routes/proxy.js';
+
+export interface RouteSummary {
+  method: string;
+  url: string;
+  permission: Permission | null;
+  auth: 'none' | 'required';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    wardenRoutes: RouteSummary[];
+  }
+}
 
 export interface ServerDeps {
   config: Config;
@@ -29,6 +45,9 @@ export interface ServerDeps {
   reloadRoles: () => Promise<void>;
   sessions: SessionService;
   secretBox: SecretBox;
+  policies: PolicyService;
+  /** Records a policy decision as its own policy.decision event, as config.policy.decision_events says. */
+  decisionEvent: (request: FastifyRequest, action: string, resource: { type: string; id: string }, d: AuthzDecision) => void;
   forwarder: LlmForwarder;
   router: ProviderRouter;
   prices: PriceTable;
@@ -49,6 +68,16 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
 
   app.decorateRequest('warden', null as never);
+  // Every route with its access rule: the tenancy test walks this list, so a new route cannot skip it.
+  const routes: RouteSummary[] = [];
+  app.decorate('wardenRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    const config = (r.config ?? {}) as FastifyContextConfig;
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: r.url, permission: config.permission ?? null, auth: config.permission ? 'required' : (config.auth ?? 'none') });
+    }
+  });
   app.decorateRequest('rawBody', null as never);
   // JSON bodies keep their exact bytes beside the parsed value: an HMAC
   // signature covers the bytes. The proxy routes replace this in their scope.
@@ -111,6 +140,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(adminRoutes(deps));
   app.register(directoryRoutes(deps));
   app.register(sessionRoutes(deps));
+  app.register(policyRoutes(deps));
   app.register(healthRoutes(deps));
   return app;
 }
@@ -132,9 +162,16 @@ function admit(request: FastifyRequest, p: Principal, deps: ServerDeps): void {
   // Caller-declared attribution on API keys (like OpenAI's `user` field): recorded, not trusted for access decisions.
   d.userId = p.userId ?? attribution(request.headers['x-warden-user-id']);
   d.agentId = p.agentId ?? attribution(request.headers['x-warden-agent-id']);
+  // ?org_id= of another org is for the operator (orgs:manage) only, on every route alike.
+  const asked = (request.query as Record<string, unknown> | undefined)?.org_id;
+  if (typeof asked === 'string' && asked !== '' && asked !== p.orgId && !deps.rbac.allows(p.orgId, p.roles, 'orgs:manage')) {
+    d.decision = 'deny';
+    throw new WardenError('permission_denied', 'Acting on another organization needs the "orgs:manage" permission.');
+  }
   const permission = ctx.config.permission;
   if (permission !== undefined && !deps.rbac.allows(p.orgId, p.roles, permission)) {
     d.decision = 'deny';
+    deps.metrics.permissionDenials.labels(permission).inc();
     throw new WardenError('permission_denied', `This needs the "${permission}" permission, which your role does not have.`);
   }
 }
@@ -150,6 +187,10 @@ function authFailure(request: FastifyRequest, err: unknown, deps: ServerDeps): u
     if (err instanceof RevokedKeyError) {
       d.keyId = err.key.id;
       d.orgId = err.key.orgId;
+    } else if (err instanceof AuthFailure && err.attribution) {
+      d.orgId = err.attribution.orgId;
+      d.keyId = err.attribution.keyId ?? null;
+      d.agentId = err.attribution.agentId ?? null;
     }
     deps.metrics.authFailures.inc({ reason });
   }

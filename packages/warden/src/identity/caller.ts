@@ -11,6 +11,9 @@ import { type AccessTokenIssuer, looksLikeJwt } from './tokens.js';
 
 /** A refused credential, with the fine-grained reason the security event records. */
 export class AuthFailure extends WardenError {
+  /** Set when the credential is known (revoked): the failure then belongs to its org. */
+  attribution: { orgId: string; keyId?: string; agentId?: string } | undefined;
+
   constructor(
     code: ErrorCode,
     readonly reason: string,
@@ -74,7 +77,14 @@ export class CallerAuthenticator {
     try {
       id = await this.deps.hmac.verify({ method, path, headers, body });
     } catch (err) {
-      throw fromIdentity(err, 'signature');
+      const failure = fromIdentity(err, 'signature');
+      // Like a revoked API key: the secret is known, so the attempt is its org's to see.
+      if (err instanceof IdentityFailure && err.reason === 'revoked_key' && failure instanceof AuthFailure) {
+        const keyId = headers[HMAC_HEADERS.keyId.toLowerCase()];
+        const known = typeof keyId === 'string' ? await this.deps.storage.directory.getSigningSecret(keyId) : undefined;
+        if (known) failure.attribution = { orgId: known.orgId, agentId: known.id };
+      }
+      throw failure;
     }
     return {
       type: 'Agent',

@@ -85,6 +85,11 @@ export class RolePermissions {
     this.#orgs = orgs;
   }
 
+  /** The set a role has without an org override (config, else shipped). */
+  defaults(role: Role): ReadonlySet<string> {
+    return this.#base[role] ?? new Set();
+  }
+
   /** The effective set of one role in one org. */
   of(orgId: string, role: Role): ReadonlySet<string> {
     return this.#orgs.get(orgId)?.get(role) ?? this.#base[role] ?? new Set();

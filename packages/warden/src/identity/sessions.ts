@@ -63,13 +63,17 @@ export class SessionService {
     if (user.lockedUntil !== null && user.lockedUntil > this.now()) {
       throw new SessionFailure(new WardenError('account_locked'), outcome);
     }
+    // A lock that ran out starts a fresh count, so the next run of failures locks again.
+    if (user.lockedUntil !== null) await this.directory.resetLoginFailures(user.id);
+    // Every attempt is counted before the password is checked, in one statement, so
+    // a burst of concurrent guesses gets no more checks than the threshold allows.
+    const attempt = await this.directory.recordLoginFailure(user.id, this.settings.lockoutThreshold, this.now() + this.settings.lockoutMs);
+    if (attempt.failures > this.settings.lockoutThreshold) throw new SessionFailure(new WardenError('account_locked'), outcome);
     if (!(await verifyPassword(password, user.passwordHash))) {
-      const lock = user.failedLogins + 1 >= this.settings.lockoutThreshold;
-      await this.directory.recordLoginFailure(user.id, lock ? this.now() + this.settings.lockoutMs : null);
-      throw new SessionFailure(new WardenError(lock ? 'account_locked' : 'invalid_credentials'), { ...outcome, lockedNow: lock });
+      throw new SessionFailure(new WardenError(attempt.lockedNow ? 'account_locked' : 'invalid_credentials'), { ...outcome, lockedNow: attempt.lockedNow });
     }
     if (user.disabledAt !== null) throw new SessionFailure(new WardenError('account_disabled'), outcome);
-    if (user.failedLogins > 0 || user.lockedUntil !== null) await this.directory.resetLoginFailures(user.id);
+    await this.directory.resetLoginFailures(user.id);
     return this.#issue(user, randomUUID());
   }
 
@@ -117,7 +121,8 @@ export class SessionService {
     return {
       access_token: access.token,
       token_type: 'Bearer',
-      expires_in: Math.max(0, Math.round((access.expiresAt - now) / 1000)),
+      // Whole seconds from the token's iat (now, floored), i.e. exactly the configured lifetime.
+      expires_in: Math.max(0, Math.round((access.expiresAt - Math.floor(now / 1000) * 1000) / 1000)),
       refresh_token: refresh.token,
       user: { id: user.id, org_id: user.orgId, username: user.username, roles: [...user.roles] },
     };

@@ -39,7 +39,9 @@ export interface ForwardInput {
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host',
   'content-length', 'proxy-authorization', 'authorization', 'x-api-key', 'cookie', 'accept-encoding',
-  'x-request-id', 'traceparent', 'x-warden-user-id', 'x-warden-agent-id', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip',
+  'x-request-id', 'traceparent', 'x-warden-user-id', 'x-warden-agent-id',
+  // HMAC request signing (identity/hmac.ts): credentials for Warden, not the provider.
+  'x-warden-key-id', 'x-warden-timestamp', 'x-warden-nonce', 'x-warden-signature', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip',
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'x-request-id']);
 /** Largest non-streamed body (by content-length) Warden reads whole to take usage from; larger ones stream through. */

@@ -85,8 +85,11 @@ describe.each([sqliteBackend(), postgresBackend()])('$name directory', (backend)
     const { directory: d } = await fresh();
     const u = user();
     await d.createUser(u);
-    expect(await d.recordLoginFailure(u.id, null)).toBe(1);
-    expect(await d.recordLoginFailure(u.id, 99_999)).toBe(2);
+    expect(await d.recordLoginFailure(u.id, 2, 99_999)).toEqual({ failures: 1, lockedNow: false });
+    expect((await d.findUserById(u.id))?.lockedUntil).toBeNull();
+    // Concurrent failures: exactly one of them reaches the threshold and locks.
+    const burst = await Promise.all([1, 2, 3].map(() => d.recordLoginFailure(u.id, 2, 99_999)));
+    expect(burst.filter((b) => b.lockedNow)).toHaveLength(1);
     expect((await d.findUserById(u.id))?.lockedUntil).toBe(99_999);
     await d.resetLoginFailures(u.id);
     const after = await d.findUserById(u.id);

@@ -176,14 +176,18 @@ export class KyselyDirectory implements Directory {
     return this.getUser(orgId, id);
   }
 
-  async recordLoginFailure(id: string, lockedUntil: number | null): Promise<number> {
+  async recordLoginFailure(id: string, threshold: number, lockedUntil: number): Promise<{ failures: number; lockedNow: boolean }> {
     const r = await this.db
       .updateTable('users')
-      .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1), ...(lockedUntil === null ? {} : { locked_until: lockedUntil }) }))
+      .set((eb) => ({
+        failed_logins: eb('failed_logins', '+', 1),
+        locked_until: eb.case().when('failed_logins', '=', threshold - 1).then(lockedUntil).else(eb.ref('locked_until')).end(),
+      }))
       .where('id', '=', id)
-      .returning('failed_logins')
+      .returning(['failed_logins'])
       .executeTakeFirst();
-    return r === undefined ? 0 : Number(r.failed_logins);
+    const failures = r === undefined ? 0 : Number(r.failed_logins);
+    return { failures, lockedNow: failures === threshold };
   }
 
   async resetLoginFailures(id: string): Promise<void> {

@@ -221,8 +221,11 @@ export interface Directory {
   findUserById(id: string): Promise<UserRecord | undefined>;
   listUsers(orgId: string): Promise<UserRecord[]>;
   updateUser(orgId: string, id: string, patch: UserPatch): Promise<UserRecord | undefined>;
-  /** Counts a failed sign-in; sets lockedUntil when given. Returns the new count. */
-  recordLoginFailure(id: string, lockedUntil: number | null): Promise<number>;
+  /**
+   * Counts a failed sign-in in one statement; the failure that reaches
+   * `threshold` sets lockedUntil. `lockedNow` is true for exactly that one.
+   */
+  recordLoginFailure(id: string, threshold: number, lockedUntil: number): Promise<{ failures: number; lockedNow: boolean }>;
   resetLoginFailures(id: string): Promise<void>;
 
   createRefreshToken(t: RefreshTokenRecord): Promise<void>;

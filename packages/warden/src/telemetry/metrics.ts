@@ -53,8 +53,33 @@ export class GatewayMetrics {
   });
   readonly authFailures = new Counter({
     name: 'warden_auth_failures_total',
-    help: 'Requests refused for missing, unknown or revoked credentials.',
+    help: 'Requests refused for missing, unknown, revoked, expired or forged credentials, by precise reason.',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly authzDecisions = new CounterFamily({
+    name: 'warden_authz_decisions_total',
+    help: 'Policy (Cedar) decisions, by action and decision.',
+    labelNames: ['action', 'decision'] as const,
+    registers: [this.registry],
+  });
+  readonly authzDuration = new HistogramFamily({
+    name: 'warden_authz_decision_duration_seconds',
+    help: 'Time to reach a policy decision, by whether it came from the decision cache.',
+    labelNames: ['cached'] as const,
+    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+  readonly policyCache = new CounterFamily({
+    name: 'warden_policy_cache_requests_total',
+    help: 'Policy decision cache lookups, by result (hit or miss).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly permissionDenials = new CounterFamily({
+    name: 'warden_permission_denials_total',
+    help: 'Requests refused because the caller\'s role lacks the route\'s permission.',
+    labelNames: ['permission'] as const,
     registers: [this.registry],
   });
   readonly upstreamErrors = new CounterFamily({
@@ -118,6 +143,13 @@ export class GatewayMetrics {
     if (e.tokensOut) this.tokens.labels(p, model, 'output').inc(e.tokensOut);
     if (e.costUsd) this.cost.labels(p, model).inc(e.costUsd);
     if (e.errorType === 'upstream' && e.errorCode && e.errorCode !== 'client_closed') this.upstreamErrors.labels(p, e.errorCode).inc();
+  }
+
+  /** The policy engine's hook: one call per decision. */
+  authzDecision(action: string, decision: 'allow' | 'deny', cached: boolean, seconds: number): void {
+    this.authzDecisions.labels(action, decision).inc();
+    this.authzDuration.labels(cached ? 'true' : 'false').observe(seconds);
+    this.policyCache.labels(cached ? 'hit' : 'miss').inc();
   }
 
   async render(): Promise<string> {

@@ -86,7 +86,8 @@ export function adminRoutes(deps: ServerDeps) {
     });
 
     // The chain spans every org (one tamper-evident log): the answer says only whether it holds.
-    app.get('/api/v1/audit/verify', { config: needs('audit:verify') }, async () => {
+    app.get('/api/v1/audit/verify', { config: needs('audit:verify') }, async (request) => {
+      orgOf(request, rbac); // refuses ?org_id= of another org, as every admin route does
       const r = await storage.verifyAudit();
       return {
         ok: r.ok,

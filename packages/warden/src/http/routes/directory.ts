@@ -67,6 +67,12 @@ const publicSecret = (s: SigningSecretRecord) => ({
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 
+function roleParam(params: unknown): Role {
+  const role = (params as { role: string }).role as Role;
+  if (!ROLES.includes(role)) throw new WardenError('invalid_request', `Unknown role "${role}". Roles: ${ROLES.join(', ')}.`);
+  return role;
+}
+
 function checkPassword(pw: string): void {
   const problem = passwordProblem(pw);
   if (problem) throw new WardenError('invalid_request', problem);
@@ -204,14 +210,15 @@ export function directoryRoutes(deps: ServerDeps) {
 
     app.put('/api/v1/roles/:role', { ...needs('roles:update'), schema: { body: PutRole } }, async (request) => {
       const orgId = orgOf(request, rbac);
-      const role = (request.params as { role: string }).role as Role;
-      if (!ROLES.includes(role)) throw new WardenError('invalid_request', `Unknown role "${role}". Roles: ${ROLES.join(', ')}.`);
+      const role = roleParam(request.params);
       const { permissions } = request.body as Static<typeof PutRole>;
       const unknown = permissions.filter((p) => p !== '*' && !isPermission(p));
       if (unknown.length) throw new WardenError('invalid_request', `Unknown permission(s): ${unknown.join(', ')}.`);
       if (permissions.includes('orgs:manage') || permissions.includes('*')) {
         throw new WardenError('invalid_request', 'Cross-organization permissions ("orgs:manage", "*") cannot be given per organization.');
       }
+      // Both the role as it is and as it will be must lie within what the caller holds.
+      assertCanGrant(request, rbac, rbac.of(orgId, role));
       assertCanGrant(request, rbac, permissions);
       const before = [...rbac.of(orgId, role)].sort();
       await dir.setRolePermissions({ orgId, role, permissions, updatedAt: Date.now() });
@@ -222,8 +229,11 @@ export function directoryRoutes(deps: ServerDeps) {
 
     app.delete('/api/v1/roles/:role', needs('roles:update'), async (request) => {
       const orgId = orgOf(request, rbac);
-      const role = (request.params as { role: string }).role as Role;
+      const role = roleParam(request.params);
       const before = [...rbac.of(orgId, role)].sort();
+      // Resetting restores the configured set: that must not hand the caller (or anyone) more than it holds.
+      assertCanGrant(request, rbac, rbac.of(orgId, role));
+      assertCanGrant(request, rbac, rbac.defaults(role));
       await dir.deleteRolePermissions(orgId, role);
       await deps.reloadRoles();
       recordChange(request, 'admin.role.reset', { role, org_id: orgId }, { permissions: before }, { permissions: [...rbac.of(orgId, role)].sort() });

@@ -60,11 +60,17 @@ export function healthRoutes(deps: ServerDeps) {
           consecutive_failures: w.consecutiveFailures,
           last_error: w.lastError,
         },
+        // Counts only: issue texts name policies, which belong to orgs.
+        policies: (() => {
+          const st = deps.policies.engine.stats();
+          const issues = deps.policies.issues.length;
+          return { status: issues > 0 ? 'degraded' : 'up', generation: st.generation, load_issues: issues, cache: { size: st.size, hits: st.hits, misses: st.misses } };
+        })(),
         providers: deps.router.providers.map((p) => ({ name: p.name, type: p.type, origin: p.origin, api_key_set: p.apiKey !== '' })),
       };
       const up = components.storage.status === 'up' && components.migrations.status === 'up';
       return reply.code(up ? 200 : 503).send({
-        status: up ? (components.event_writer.status === 'up' ? 'up' : 'degraded') : 'down',
+        status: up ? (components.event_writer.status === 'up' && components.policies.status === 'up' ? 'up' : 'degraded') : 'down',
         version: health.version,
         uptime_s: Math.round((Date.now() - health.startedAt) / 1000),
         components,

@@ -59,7 +59,19 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
   const provider = deps.forwarder.route(route.family, model);
   if (!provider) throw new WardenError('unknown_model', `No configured provider serves the model "${model}" on ${route.path}.`);
   draft.provider = provider.name;
-  draft.decision = 'allow';
+  const principal = ctx.principal!;
+  const verdict = deps.policies.engine.decide({
+    principal,
+    action: 'llm:call',
+    resource: { type: 'Model', id: model, provider: provider.name },
+    context: { now: ctx.ts, clientIp: request.ip, route: ctx.route, stream: json.stream === true },
+  });
+  draft.decision = verdict.decision;
+  deps.decisionEvent(request, 'llm:call', { type: 'Model', id: model }, verdict);
+  if (verdict.decision === 'deny') {
+    const by = verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
+    throw new WardenError('policy_denied', `A policy does not allow this call to "${model}"${by}.`);
+  }
 
   deps.forwarder.forward(
     {
