@@ -163,6 +163,12 @@ describe('forged and unusable tokens', () => {
     expect(s.mock.requests.length, 'no forged call reaches the provider').toBe(forwardedBefore);
   });
 
+  it('a valid token naming an organization that does not exist is refused, so no claim can open a tenant', async () => {
+    const r = await chatAs(s, await token(keyA, { tenant: 'ghost', groups: ['warden-admins'] }), { 'x-request-id': rid('ghost') });
+    expectError(r, 401, 'invalid_token');
+    expect(r.body.error.message).toContain('"ghost"');
+  });
+
   it('a token whose issuer\'s keys cannot be fetched gets 503 identity_provider_unavailable, not 401', async () => {
     const id = rid('idp-down');
     const r = await chatAs(s, await token(keyA, { iss: `${downBase}/down` }), { 'x-request-id': id });

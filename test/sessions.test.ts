@@ -159,6 +159,32 @@ describe('refresh and logout', () => {
   });
 });
 
+describe('ending a sign-in ends its access tokens at once, not at expiry', () => {
+  it('after logout the access token is refused', async () => {
+    const { tokens } = await signedIn();
+    expect((await chatAs(s, tokens.access_token)).status).toBe(200);
+    expect((await call(s, 'POST', '/auth/logout', { body: { refresh_token: tokens.refresh_token } })).status).toBe(204);
+    expectError(await chatAs(s, tokens.access_token), 401, 'invalid_token');
+  });
+
+  it('after a refresh token is reused (a theft signal), the access token issued by the thief\'s refresh is refused too', async () => {
+    const { tokens } = await signedIn();
+    const stolen = await call(s, 'POST', '/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
+    secrets.push(stolen.body.access_token, stolen.body.refresh_token);
+    expect((await chatAs(s, stolen.body.access_token)).status).toBe(200);
+    expectError(await call(s, 'POST', '/auth/refresh', { body: { refresh_token: tokens.refresh_token } }), 401, 'refresh_token_reused');
+    expectError(await chatAs(s, stolen.body.access_token), 401, 'invalid_token');
+    expectError(await chatAs(s, tokens.access_token), 401, 'invalid_token');
+  });
+
+  it('after an admin sets a new password, the old sign-in\'s access token is refused', async () => {
+    const { user, tokens } = await signedIn();
+    const r = await call(s, 'PATCH', `/api/v1/users/${user.id}`, { auth: s.adminKey, body: { password: 'a-brand-new-password-1' } });
+    expect(r.status).toBe(200);
+    expectError(await chatAs(s, tokens.access_token), 401, 'invalid_token');
+  });
+});
+
 describe('changes to the user take effect on the next request', () => {
   it('disabling a user refuses their live access token, their refresh token and a new sign-in', async () => {
     const { user, tokens } = await signedIn();

@@ -53,7 +53,7 @@ const MAX_USERS_CACHED = 50_000;
  * stay on the synchronous fast path; the others answer with a promise.
  */
 export class CallerAuthenticator {
-  readonly #users = new Map<string, UserRecord>();
+  readonly #users = new Map<string, unknown>();
   #usersRevision = -1;
 
   constructor(private readonly deps: CallerAuthenticatorDeps) {}
@@ -116,11 +116,15 @@ export class CallerAuthenticator {
     } catch (err) {
       throw fromIdentity(err, 'token');
     }
-    // Roles and status come from the user as stored now, so a demotion or a
-    // disabled account takes effect at once, not when the token expires.
+    // Roles and status come from the user as stored now, and the sign-in must
+    // still be live, so a demotion, a disabled account, a logout or a detected
+    // refresh-token theft takes effect at once, not when the token expires.
     const user = await this.#user(claims.userId);
     if (!user || user.orgId !== claims.orgId) throw new AuthFailure('invalid_token', 'unknown_user');
     if (user.disabledAt !== null) throw new AuthFailure('account_disabled', 'account_disabled');
+    if (!(await this.#cached(`s:${claims.sessionId}`, () => this.deps.storage.directory.sessionActive(claims.sessionId)))) {
+      throw new AuthFailure('invalid_token', 'session_ended', 'This sign-in has ended (signed out, password changed, or its refresh token was reused). Sign in again.');
+    }
     return userPrincipal(user);
   }
 
@@ -130,6 +134,11 @@ export class CallerAuthenticator {
       id = await this.deps.oidc!.verify(token);
     } catch (err) {
       throw fromIdentity(err, 'token');
+    }
+    // A trusted issuer still names only orgs that exist: a mistyped or hostile
+    // claim must not open a tenant nobody created.
+    if (!(await this.#cached(`o:${id.orgId}`, async () => (await this.deps.storage.directory.getOrg(id.orgId)) !== undefined))) {
+      throw new AuthFailure('invalid_token', 'unknown_org', `The token names the organization "${id.orgId}", which does not exist in Warden.`);
     }
     return {
       type: 'User',
@@ -145,19 +154,23 @@ export class CallerAuthenticator {
     };
   }
 
-  async #user(id: string): Promise<UserRecord | undefined> {
+  #user(id: string): Promise<UserRecord | undefined> {
+    return this.#cached(`u:${id}`, () => this.deps.storage.directory.findUserById(id));
+  }
+
+  /** Lookups that hold until the keys revision moves (any auth change, any process). Misses are not kept. */
+  async #cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const rev = await this.deps.storage.keysRevision();
     if (rev !== this.#usersRevision) {
       this.#users.clear();
       this.#usersRevision = rev;
     }
-    const hit = this.#users.get(id);
-    if (hit) return hit;
-    const user = await this.deps.storage.directory.findUserById(id);
-    if (user) {
+    if (this.#users.has(key)) return this.#users.get(key) as T;
+    const value = await load();
+    if (value !== undefined && value !== false) {
       if (this.#users.size >= MAX_USERS_CACHED) this.#users.clear();
-      this.#users.set(id, user);
+      this.#users.set(key, value);
     }
-    return user;
+    return value;
   }
 }

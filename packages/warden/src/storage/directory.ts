@@ -234,7 +234,20 @@ export class KyselyDirectory implements Directory {
       .where('family_id', '=', familyId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    const n = Number(r.numUpdatedRows);
+    if (n > 0) await this.hooks.authChanged();
+    return n;
+  }
+
+  async sessionActive(familyId: string): Promise<boolean> {
+    const r = await this.db
+      .selectFrom('refresh_tokens')
+      .select('id')
+      .where('family_id', '=', familyId)
+      .where('revoked_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
   }
 
   async revokeUserTokens(userId: string, at: number): Promise<number> {
@@ -244,7 +257,9 @@ export class KyselyDirectory implements Directory {
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    const n = Number(r.numUpdatedRows);
+    if (n > 0) await this.hooks.authChanged();
+    return n;
   }
 
   async createSigningSecret(s: SigningSecretRecord): Promise<void> {

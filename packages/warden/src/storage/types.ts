@@ -232,7 +232,10 @@ export interface Directory {
   findRefreshToken(id: string): Promise<RefreshTokenRecord | undefined>;
   /** Marks the token used if it was still unused and not revoked; false when it was not (reuse or revoked). */
   consumeRefreshToken(id: string, at: number): Promise<boolean>;
+  /** Revokes every token of the sign-in; moves the keys revision, so its access tokens stop working at once. */
   revokeTokenFamily(familyId: string, at: number): Promise<number>;
+  /** Whether the sign-in still has a token that is not revoked (its access tokens are honoured only then). */
+  sessionActive(familyId: string): Promise<boolean>;
   revokeUserTokens(userId: string, at: number): Promise<number>;
 
   createSigningSecret(s: SigningSecretRecord): Promise<void>;
