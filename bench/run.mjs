@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain } from './lib/measure.mjs';
 import { summarise } from './lib/profile.mjs';
 import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
-import { cpuNote, cpuTable, latencyTable, machineLine, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
+import { cpuNote, cpuTable, latencyTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench/results');
@@ -73,7 +73,7 @@ function estimateS() {
   const runs = MODES.length * TARGETS.length;
   const tput = runs * s.warmupS + s.reps * runs * (s.duration + 0.7);
   const lat = (runs * s.latencyWarmup + s.reps * runs * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
-  return PROFILE ? 3 * s.duration + 20 : tput + lat + 15;
+  return PROFILE ? 3 * s.duration + 20 : tput + lat + 25; // + the policy decision benchmark
 }
 
 async function setup(dir, nodeArgs = []) {
@@ -86,6 +86,8 @@ async function setup(dir, nodeArgs = []) {
       'server: { host: 127.0.0.1, port: 0 }',
       `storage: { url: "sqlite:${join(dir, 'warden.db')}" }`,
       'log: { level: info }',
+      // The gateway enforces the same policies the decision benchmark measures.
+      `policy: { dir: "${join(ROOT, 'bench/policies')}" }`,
       ...(process.env.BENCH_EVENTS ? [`events: { ${process.env.BENCH_EVENTS} }`] : []),
       'providers:',
       `  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: "${MOCK_KEY}", models: ["*"] }`,
@@ -332,6 +334,13 @@ async function profileRun(dir) {
   log(`\nwrote bench/results/profile.json and bench/results/gateway.cpuprofile`);
 }
 
+/** bench/lib/policy-bench.mjs in its own process, before the load runs, so nothing else competes with it. */
+function runPolicyBench() {
+  const out = execFileSync(process.execPath, [join(ROOT, 'bench/lib/policy-bench.mjs')], { encoding: 'utf8', timeout: 120_000 });
+  const { policies, ...actions } = JSON.parse(out);
+  return { policies, actions };
+}
+
 async function main() {
   const m = machine();
   const est = estimateS();
@@ -362,6 +371,8 @@ async function main() {
       finished = true;
       return;
     }
+    const policy = runPolicyBench();
+    log(`policy decisions (own process): ${Object.entries(policy.actions).map(([a, r]) => `${a} cached p50 ${r.cached.p50Us.toFixed(1)} us, uncached p50 ${r.uncached.p50Us.toFixed(1)} us`).join('; ')}`);
     const r = await benchmark(dir);
     const res = {
       date: new Date().toISOString(),
@@ -370,6 +381,7 @@ async function main() {
       machine: m,
       wallS: Math.round((Date.now() - t0) / 1000),
       ...r,
+      policy,
     };
     log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition; floor columns are reference only) ==\n`);
     log(throughputTable(res));
@@ -378,6 +390,8 @@ async function main() {
     log(`\n== CPU during the ${settings.connections}-connection runs (median, 100% = one core) ==\n`);
     log(cpuTable(res));
     log(`\n${cpuNote(res)}`);
+    log(`\n== Policy decision latency ==\n`);
+    log(policyTable(res));
     log(`\npipeline: ${res.pipeline}`);
     if (res.problems.length) log(`\nPROBLEMS:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
     log(`\ntargets: ${res.targets.filter((t) => t.target !== null).map((t) => `${t.id} ${!t.valid ? 'INVALID' : t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`);

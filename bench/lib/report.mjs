@@ -138,6 +138,25 @@ export function problems(res) {
   return out.join('\n');
 }
 
+/** Decision latency in µs, and as a share of a direct (no gateway) non-streamed call's p50 measured in the same run. */
+export function policyTable(res) {
+  const base = res.latency?.nonstream?.median?.directP50; // ms
+  const rows = [];
+  for (const [action, r] of Object.entries(res.policy.actions)) {
+    for (const kind of ['cached', 'uncached']) {
+      const m = r[kind];
+      rows.push([action, kind, m.n, m.p50Us.toFixed(1), m.p99Us.toFixed(1), base ? (m.p50Us / 1000 / base).toFixed(3) : '-']);
+    }
+  }
+  return table(['action', 'decision', 'samples', 'p50 us', 'p99 us', 'p50 / direct call p50'], rows, ['l', 'l', 'r', 'r', 'r', 'r']);
+}
+
+export function policyNote(res) {
+  return `Policies: Warden's built-in defaults plus the ${res.policy.policies} rules of \`bench/policies/bench.cedar\`, which the gateway in the throughput and latency runs above also enforces (every proxied call is an \`llm:call\` decision and writes a \`policy.decision\` event). ` +
+    '"cached" repeats one request (the gateway\'s case for a steady caller: decisions are cached per principal, action, resource and context to the minute); ' +
+    '"uncached" gives every call a new principal and an engine without a cache. The baseline is the direct call\'s p50 at 1 connection from the latency runs of this same benchmark.';
+}
+
 export function section(res) {
   const lines = [
     START,
@@ -168,6 +187,9 @@ export function section(res) {
     '',
     cpuNote(res),
   ];
+  if (res.policy) {
+    lines.push('', '### Policy decision latency (PolicyEngine.decide, its own process)', '', policyTable(res), '', policyNote(res));
+  }
   if (res.problems.length) lines.push('', '### Problems', '', problems(res));
   lines.push(END);
   return lines.join('\n');

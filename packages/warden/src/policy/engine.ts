@@ -1,3 +1,4 @@
+import './v8-workaround.js';
 import { performance } from 'node:perf_hooks';
 import { preparsePolicySet, statefulIsAuthorized, type AuthorizationAnswer } from '@cedar-policy/cedar-wasm/nodejs';
 import { LruCache } from './cache.js';
@@ -178,10 +179,15 @@ export class PolicyEngine {
     } catch (err) {
       return errorDecision([`policy evaluation failed: ${errorMessage(err)}`]);
     }
-    if (answer.type === 'failure') return errorDecision(answer.errors.map((e) => e.message));
+    // Loops rather than map() callbacks on the decision path (see request.ts: a V8 deopt crash).
+    const errors: string[] = [];
+    if (answer.type === 'failure') {
+      for (const e of answer.errors) errors.push(e.message);
+      return errorDecision(errors);
+    }
     const { decision, diagnostics } = answer.response;
     const policyIds = [...diagnostics.reason].sort();
-    const errors = diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`);
+    for (const e of diagnostics.errors) errors.push(`${e.policyId}: ${e.error.message}`);
     if (decision === 'allow') return { decision, policyIds, errors, cached: false, reason: 'permit' };
     return { decision, policyIds, errors, cached: false, reason: policyIds.length > 0 ? 'forbid' : 'no_permit' };
   }
