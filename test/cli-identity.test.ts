@@ -111,4 +111,29 @@ describe('warden CLI: orgs, users, secrets', () => {
       expect(r.status).toBe(200);
     });
   }, 60_000);
+
+  it('secrets seal encrypts a provider key for the config: the gateway opens it, and an envelope moved to another provider stops the start', async () => {
+    const sealed = warden(['secrets', 'seal', '--provider', 'mock'], 'sk-cli');
+    expect(sealed.code).toBe(0);
+    const envelope = lastLine(sealed.stdout);
+    expect(envelope).toMatch(/^wdn-sec:v1:/);
+    expect(envelope).not.toContain('sk-cli');
+    const plain = readFileSync(cfg, 'utf8');
+    try {
+      // The mock accepts only its own key, so a 200 proves the envelope was opened for the upstream call.
+      writeFileSync(cfg, plain.replace('api_key: sk-cli', `api_key: "${envelope}"`));
+      const admin = lastLine(warden(['keys', 'create', '--name', 'seal-admin']).stdout);
+      await withServer(async (url) => {
+        const r = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body });
+        expect(r.status).toBe(200);
+      });
+      writeFileSync(cfg, plain.replace('name: mock', 'name: other').replace('api_key: sk-cli', `api_key: "${envelope}"`));
+      const start = spawnSync(process.execPath, [BIN, 'start', '--config', cfg], { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, WARDEN_MASTER_KEY: '' } });
+      expect(start.status).toBe(2);
+      expect(start.stderr).toContain('providers "other"');
+      expect(start.stderr).not.toContain('sk-cli');
+    } finally {
+      writeFileSync(cfg, plain);
+    }
+  }, 60_000);
 });

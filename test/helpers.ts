@@ -93,6 +93,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   return stack;
 }
 
+/**
+ * A second gateway on the stack's database, in front of the same mock: what
+ * another replica sees. Silent logs; `config` merges over the defaults.
+ */
+export async function startPeerGateway(stack: Stack, config: Record<string, unknown> = {}): Promise<Gateway> {
+  const yaml = stringify({
+    server: { host: '127.0.0.1', port: 0 },
+    storage: { url: stack.storageUrl },
+    log: { level: 'silent' },
+    events: { flush_interval_ms: 5 },
+    providers: [{ name: 'mock-openai', type: 'openai', base_url: `${stack.mock.url}/v1`, api_key: PROVIDER_KEY, models: ['gpt-*'] }],
+    ...config,
+  });
+  return startGateway(parseConfig(yaml, 'test', {}), { logDestination: new Writable({ write: (_c, _e, cb) => cb() }) });
+}
+
 /** Wait for the writer to put queued events in storage. */
 export async function flushed(stack: Stack): Promise<void> {
   await stack.gateway.writer.flush();

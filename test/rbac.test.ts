@@ -1,9 +1,5 @@
-import { Writable } from 'node:stream';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../packages/warden/src/config/index.js';
-import { type Gateway, startGateway } from '../packages/warden/src/gateway.js';
-import { PROVIDER_KEY, type Stack, startStack } from './helpers.js';
+import { type Stack, startPeerGateway, startStack } from './helpers.js';
 import { type Answer, call, chatAs, createUser, events, expectError, expectNowhere } from './identity-helpers.js';
 
 let s: Stack;
@@ -170,18 +166,7 @@ describe('per-org role overrides', () => {
   });
 
   it('an override made through one gateway applies on another gateway sharing the database', async () => {
-    const config = parseConfig(
-      stringify({
-        server: { host: '127.0.0.1', port: 0 },
-        storage: { url: s.storageUrl },
-        log: { level: 'silent' },
-        events: { flush_interval_ms: 5 },
-        providers: [{ name: 'mock-openai', type: 'openai', base_url: `${s.mock.url}/v1`, api_key: PROVIDER_KEY, models: ['gpt-*'] }],
-      }),
-      'test',
-      {},
-    );
-    const g2: Gateway = await startGateway(config, { logDestination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const g2 = await startPeerGateway(s);
     const chat2 = (key: string) => fetch(`${g2.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [] }) });
     const settles = async (key: string, status: number) => {
       for (let i = 0; i < 40 && (await chat2(key)).status !== status; i++) await new Promise((r) => setTimeout(r, 50));

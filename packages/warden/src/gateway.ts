@@ -5,7 +5,7 @@ import { policyDecisionEvent } from './http/context.js';
 import { buildServer } from './http/server.js';
 import { buildPolicies } from './policy/service.js';
 import type { HealthState } from './http/routes/health.js';
-import { buildIdentity, masterKeyRing } from './identity/services.js';
+import { buildIdentity, masterKeyRing, openProviderKeys } from './identity/services.js';
 import { LlmForwarder, PriceTable, ProviderRouter } from './proxy/index.js';
 import { isPrivateToOneConnection, openStorage, redactUrl } from './storage/index.js';
 import type { Storage } from './storage/types.js';
@@ -65,6 +65,32 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   // The gauge reads the writer's depth at scrape time, after both exist.
   const metrics = new GatewayMetrics(() => writer.depth);
+  // Identity, policies and sealed provider keys before anything else starts:
+  // invalid policy files or an unopenable key stop the start here.
+  const identity = buildIdentity(config, storage, ring);
+  const policies = buildPolicies(config, storage, logger, metrics);
+  let providers: Config['providers'];
+  try {
+    await identity.reloadRoles();
+    await policies.start();
+    providers = openProviderKeys(config.providers, identity.secretBox);
+  } catch (err) {
+    policies.close();
+    await storage.close();
+    throw err;
+  }
+  // Role overrides changed by another process move the keys revision: re-read them within a second.
+  let rolesRevision = await storage.keysRevision();
+  const rolesPoll = setInterval(() => {
+    void Promise.resolve(storage.keysRevision())
+      .then(async (rev) => {
+        if (rev === rolesRevision) return;
+        await identity.reloadRoles();
+        rolesRevision = rev;
+      })
+      .catch(() => undefined); // storage trouble: keep the current sets, retry next tick
+  }, 1000);
+  rolesPoll.unref();
   // Batches are hashed and written on a worker thread with its own connection,
   // unless the store cannot be opened twice (in-memory SQLite): then inline.
   const writerThread = isPrivateToOneConnection(config.storage.url) ? undefined : new WorkerEventStore(config.storage.url);
@@ -83,25 +109,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       },
     },
   );
-  const identity = buildIdentity(config, storage, ring);
-  await identity.reloadRoles();
-  // Role overrides changed by another process move the keys revision: re-read them within a second.
-  let rolesRevision = await storage.keysRevision();
-  const rolesPoll = setInterval(() => {
-    void Promise.resolve(storage.keysRevision())
-      .then(async (rev) => {
-        if (rev === rolesRevision) return;
-        await identity.reloadRoles();
-        rolesRevision = rev;
-      })
-      .catch(() => undefined); // storage trouble: keep the current sets, retry next tick
-  }, 1000);
-  rolesPoll.unref();
-  const policies = buildPolicies(config, storage, logger, metrics);
-  await policies.start();
   const decisionEvents = config.policy.decision_events;
   const prices = new PriceTable(config.pricing);
-  const router = new ProviderRouter(config.providers, config.upstream);
+  const router = new ProviderRouter(providers, config.upstream);
   const app = buildServer({
     config,
     storage,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { hashPassword, passwordProblem } from '../identity/index.js';
-import { masterKeyRing } from '../identity/services.js';
+import { masterKeyRing, providerKeyAad } from '../identity/services.js';
 import { SecretBox, dropPreviousKeys, rotateMasterKey, verifySealedRecords, writeRotatedKeyFile, type SealedRecord } from '../secrets/index.js';
 import { ROLES, type Role, type SealedRow, type Storage } from '../storage/types.js';
 import { UsageError, cliEvent, resolveConfig, withStorage } from './shared.js';
@@ -105,6 +105,17 @@ const aadOf = (r: SealedRow) => (r.table === 'signing_secrets' ? `signing_secret
 function registerSecretCommands(program: Command, out: (s: string) => void): void {
   const secrets = program.command('secrets').description('secrets at rest');
   secrets
+    .command('seal')
+    .description('encrypt a provider API key read from standard input with the master key; put the printed value in the provider\'s api_key')
+    .requiredOption('--provider <name>', 'the provider (its name in the config) the key is for: the value opens only there')
+    .option('--config <file>', 'config file (names the store, hence the master key file)')
+    .action(async (o: { provider: string; config?: string }) => {
+      const value = await readStdin();
+      if (!value) throw new UsageError('nothing on standard input: pipe the API key in, e.g. printf %s "$KEY" | warden secrets seal --provider openai');
+      const { ring } = masterKeyRing(resolveConfig(o.config));
+      out(new SecretBox(ring).seal(value, providerKeyAad(o.provider)));
+    });
+  secrets
     .command('rotate-master-key')
     .description(
       'put a new master key first in the key file (old keys kept as previous), then re-seal every stored secret with it. ' +
@@ -145,6 +156,10 @@ function registerSecretCommands(program: Command, out: (s: string) => void): voi
         if (report.failed.length > 0) throw new Error(`${report.failed.length} secret(s) could not be re-sealed; fix them and run again with --resume`);
         if (!o.dropPrevious) return;
         const fresh = (await s.directory.listSealed()).map((r) => ({ id: `${r.table}:${r.id}`, aad: aadOf(r), envelope: r.sealed }));
+        // Sealed provider keys live in the config file, which this command does not rewrite: they block the drop until re-sealed.
+        for (const p of config.providers) {
+          if (p.api_key && box.isSealed(p.api_key)) fresh.push({ id: `config:providers.${p.name}.api_key`, aad: providerKeyAad(p.name), envelope: p.api_key });
+        }
         const v = await verifySealedRecords({ box, records: fresh });
         if (v.stale.length || v.failed.length) throw new Error(`not dropping old keys: ${v.stale.length + v.failed.length} secret(s) still need them`);
         if (ring.source.kind === 'file' || ring.source.kind === 'generated') dropPreviousKeys(ring.source.path);

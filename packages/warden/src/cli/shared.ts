@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
 import { blankEvent, uuidv7, type WardenEvent } from '../events/index.js';
+import { PolicyLoadError } from '../policy/service.js';
 import { MasterKeyError } from '../secrets/index.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/types.js';
@@ -32,5 +33,5 @@ export class UsageError extends Error {}
 
 /** Exit codes: 0 ok, 1 failure, 2 bad configuration or usage. */
 export function exitCodeFor(err: unknown): number {
-  return err instanceof ConfigError || err instanceof UsageError || err instanceof MasterKeyError ? 2 : 1;
+  return err instanceof ConfigError || err instanceof UsageError || err instanceof MasterKeyError || err instanceof PolicyLoadError ? 2 : 1;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import { createMasterKeyRing, loadMasterKeys, MasterKey, type MasterKeyRing, SecretBox } from '../secrets/index.js';
+import { createMasterKeyRing, loadMasterKeys, MasterKey, MasterKeyError, type MasterKeyRing, SecretBox } from '../secrets/index.js';
 import { isPrivateToOneConnection, urlScheme } from '../storage/url.js';
 import type { Storage } from '../storage/types.js';
 import { KeyAuthenticator } from './authenticator.js';
@@ -80,4 +80,23 @@ export function buildIdentity(config: Config, storage: Storage, ring: MasterKeyR
     secretBox: box,
     ring,
   };
+}
+
+/** The AAD a provider's sealed api_key is bound to: an envelope copied to another provider does not open. */
+export const providerKeyAad = (name: string): string => `provider_api_key:${name}`;
+
+/**
+ * Providers with their sealed api_key values (from `warden secrets seal`)
+ * opened. A key that does not open stops the start, naming the provider and
+ * why, never the value.
+ */
+export function openProviderKeys(providers: Config['providers'], box: SecretBox): Config['providers'] {
+  return providers.map((p) => {
+    if (p.api_key === undefined || !box.isSealed(p.api_key)) return p;
+    try {
+      return { ...p, api_key: box.openString(p.api_key, providerKeyAad(p.name)) };
+    } catch (err) {
+      throw new MasterKeyError(`providers "${p.name}": api_key is sealed but cannot be opened: ${(err as Error).message}`);
+    }
+  });
 }

@@ -27,6 +27,8 @@ export interface CompileResult {
   /** policies[i] belongs to docs[i]; empty for a document with issues. */
   policies: CompiledPolicy[][];
   issues: ValidationIssue[];
+  /** issuesByDoc[i]: the issues of docs[i] alone. */
+  issuesByDoc: ValidationIssue[][];
 }
 
 /**
@@ -49,11 +51,11 @@ export function compileDocuments(docs: readonly PolicyDocument[]): CompileResult
   const candidates = parsed.flatMap((p) => p.policies);
   const typeIssues = validatePolicies(candidates);
   const failedDocs = new Set(typeIssues.map((t) => t.doc));
-  const issues = parsed.flatMap((p, i) => [...p.issues, ...typeIssues.filter((t) => t.doc === docs[i]).map((t) => t.issue)]);
+  const issuesByDoc = parsed.map((p, i) => [...p.issues, ...typeIssues.filter((t) => t.doc === docs[i]).map((t) => t.issue)]);
   const policies = parsed.map((p, i) =>
     p.issues.length > 0 || failedDocs.has(docs[i]!) ? [] : p.policies.map(({ id, text, documentId, orgId }) => ({ id, text, documentId, orgId })),
   );
-  return { policies, issues };
+  return { policies, issues: issuesByDoc.flat(), issuesByDoc };
 }
 
 function parseDocument(doc: PolicyDocument): { policies: ParsedPolicy[]; issues: ValidationIssue[] } {

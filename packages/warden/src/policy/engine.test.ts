@@ -200,7 +200,7 @@ describe('validate', () => {
 });
 
 describe('load', () => {
-  it('keeps the previous set when any document is invalid', () => {
+  it('keeps the previous set when any global document is invalid', () => {
     const engine = loaded(doc('tools', FORBID_ETC));
     const result = engine.load([doc('tools', `permit (principal, action, resource);`), doc('bad', `forbid (principal, action, resource) when { resource.color == "red" };`)]);
     expect(result.ok).toBe(false);
@@ -222,6 +222,23 @@ describe('load', () => {
     expect(strict.decide(llmCall(agent)).decision).toBe('deny');
     expect(open.decide(llmCall(agent)).decision).toBe('allow');
     expect(strict.decide(llmCall(principal(['agent'], 'beta'))).decision).toBe('deny');
+  });
+
+  it("an org whose own documents are invalid fails closed, and the other orgs' changes still apply", () => {
+    const engine = loaded(doc('tools', FORBID_ETC));
+    const result = engine.load([
+      doc('tools', FORBID_ETC),
+      doc('bad', `forbid (principal, action, resource) when { resource.color == "red" };`, 'acme'),
+      doc('beta-rule', `@id("beta-no-gpt4") forbid (principal, action, resource == Warden::Model::"gpt-4");`, 'beta'),
+    ]);
+    expect([result.ok, result.applied, [...result.brokenOrgs.keys()]]).toEqual([false, true, ['acme']]);
+    const acme = engine.decide(llmCall(agent, 'gpt-4o-mini'));
+    expect([acme.decision, acme.reason]).toEqual(['deny', 'error']);
+    expect(acme.errors[0]).toContain('did not load');
+    expect(engine.orgIssues('acme')[0]).toMatch(/attribute `color`/);
+    const beta = principal(['agent'], 'beta');
+    expect(engine.decide(llmCall(beta, 'gpt-4')).policyIds).toEqual(['beta-no-gpt4']);
+    expect(engine.decide(llmCall(beta, 'gpt-4o-mini')).decision).toBe('allow');
   });
 
   it('allows two orgs to use the same policy id', () => {

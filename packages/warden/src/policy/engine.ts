@@ -40,6 +40,18 @@ interface PolicySnapshot {
   global: CompiledPolicy[];
   /** Documents of one org; that org's effective set is global + these. */
   byOrg: Map<string, CompiledPolicy[]>;
+  /** Orgs whose own documents did not load: every decision for them is a deny (fail closed). */
+  broken: Map<string, string[]>;
+}
+
+export interface LoadResult {
+  /** True when everything loaded. */
+  ok: boolean;
+  /** False when the global set (built-ins and files) was invalid: nothing changed. */
+  applied: boolean;
+  issues: ValidationIssue[];
+  /** Orgs whose documents were refused (when applied): they now fail closed until fixed. */
+  brokenOrgs: Map<string, ValidationIssue[]>;
 }
 
 /** Scope key for orgs that have no documents of their own and so share the global set. */
@@ -84,7 +96,7 @@ export class PolicyEngine {
       if (compiled.issues.length > 0) throw new Error(`built-in policies are invalid: ${compiled.issues[0]!.message}`);
       this.#builtin = compiled.policies[0]!;
     }
-    this.#snapshot = { generation: 0, global: this.#builtin, byOrg: new Map() };
+    this.#snapshot = { generation: 0, global: this.#builtin, byOrg: new Map(), broken: new Map() };
   }
 
   /**
@@ -99,31 +111,52 @@ export class PolicyEngine {
   }
 
   /**
-   * Replaces the active policies. All or nothing: when any document is
-   * invalid the previous set stays active and the issues are returned.
+   * Replaces the active policies. The global set (built-ins and documents
+   * with orgId null) is all or nothing: when any of it is invalid the
+   * previous set stays active. An org whose own documents are invalid does
+   * not hold the others back, and is not silently left with the global
+   * permits either: its decisions are denies until its documents load.
    * Success bumps the generation, which invalidates every cached decision.
    */
-  load(docs: readonly PolicyDocument[]): { ok: boolean; issues: ValidationIssue[] } {
-    const issues = duplicateDocumentIssues(docs);
-    const global = [...this.#builtin];
-    const byOrg = new Map<string, CompiledPolicy[]>();
+  load(docs: readonly PolicyDocument[]): LoadResult {
     const compiled = compileDocuments(docs);
-    issues.push(...compiled.issues);
+    const global = [...this.#builtin];
+    const globalIssues = duplicateDocumentIssues(docs.filter((d) => d.orgId === null));
+    const orgDocs = new Map<string, number[]>();
     docs.forEach((doc, i) => {
-      const policies = compiled.policies[i]!;
-      if (doc.orgId === null) global.push(...policies);
-      else if (byOrg.has(doc.orgId)) byOrg.get(doc.orgId)!.push(...policies);
-      else byOrg.set(doc.orgId, [...policies]);
+      if (doc.orgId === null) {
+        global.push(...compiled.policies[i]!);
+        globalIssues.push(...compiled.issuesByDoc[i]!);
+      } else {
+        orgDocs.set(doc.orgId, [...(orgDocs.get(doc.orgId) ?? []), i]);
+      }
     });
-    issues.push(...duplicateIssues([global]));
-    for (const orgPolicies of byOrg.values()) issues.push(...duplicateIssues([global, orgPolicies], global.length));
-    if (issues.length > 0) return { ok: false, issues };
+    globalIssues.push(...duplicateIssues([global]));
+    if (globalIssues.length > 0) return { ok: false, applied: false, issues: globalIssues, brokenOrgs: new Map() };
 
+    const byOrg = new Map<string, CompiledPolicy[]>();
+    const brokenOrgs = new Map<string, ValidationIssue[]>();
+    for (const [orgId, indexes] of orgDocs) {
+      const own = indexes.flatMap((i) => compiled.policies[i]!);
+      const issues = [
+        ...duplicateDocumentIssues(indexes.map((i) => docs[i]!)),
+        ...indexes.flatMap((i) => compiled.issuesByDoc[i]!),
+        ...duplicateIssues([global, own], global.length),
+      ];
+      if (issues.length > 0) brokenOrgs.set(orgId, issues);
+      else byOrg.set(orgId, own);
+    }
     this.#releaseRemovedScopes(byOrg);
-    this.#snapshot = { generation: this.#snapshot.generation + 1, global, byOrg };
+    const broken = new Map([...brokenOrgs].map(([org, issues]) => [org, issues.map((i) => i.message)]));
+    this.#snapshot = { generation: this.#snapshot.generation + 1, global, byOrg, broken };
     this.#prepared = new Map();
     this.#cache.clear();
-    return { ok: true, issues: [] };
+    return { ok: brokenOrgs.size === 0, applied: true, issues: [...brokenOrgs.values()].flat(), brokenOrgs };
+  }
+
+  /** The load issues of one org's own documents, when they did not load. */
+  orgIssues(orgId: string): readonly string[] {
+    return this.#snapshot.broken.get(orgId) ?? [];
   }
 
   /** Synchronous and never throws: anything that goes wrong is a deny with reason "error". */
@@ -151,6 +184,8 @@ export class PolicyEngine {
       return errorDecision([`malformed request: ${errorMessage(err)}`]);
     }
     if (typeof built === 'string') return errorDecision([built]);
+    const broken = this.#snapshot.broken.get(req.principal.orgId);
+    if (broken !== undefined) return errorDecision([`this organization's policies did not load, so every call is denied until they are fixed: ${broken.join('; ')}`]);
 
     const key = `${this.#snapshot.generation}|${built.key}`;
     const hit = this.#cache.get(key);
@@ -173,7 +208,7 @@ export class PolicyEngine {
         action: built.action,
         resource: built.resource,
         context: built.context,
-        entities: built.entities,
+        entities: built.entities(),
         preparsedPolicySetId: this.#preparedSetFor(orgId),
       });
     } catch (err) {

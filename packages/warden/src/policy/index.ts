@@ -1,5 +1,5 @@
 export { PolicyEngine } from './engine.js';
-export type { PolicyEngineOptions, PolicyEngineStats } from './engine.js';
+export type { LoadResult, PolicyEngineOptions, PolicyEngineStats } from './engine.js';
 export { PolicyFiles } from './files.js';
 export type { PolicyFilesListener, PolicyFilesOptions, PolicyFilesSnapshot } from './files.js';
 export { WARDEN_CEDAR_SCHEMA, ACTION_RESOURCE } from './schema.js';

@@ -10,7 +10,8 @@ export interface CedarRequest {
   action: EntityUid;
   resource: EntityUid;
   context: Context;
-  entities: Entities;
+  /** Built only on a cache miss: a hit needs just the key. */
+  entities: () => Entities;
   /** Everything the decision depends on apart from the policy generation. */
   key: string;
 }
@@ -36,16 +37,16 @@ export function toCedarRequest(req: AuthzRequest): CedarRequest | string {
   const project = p.projectId ?? '';
   const principal = uid(p.type, p.id);
   const resource = uid(r.type, r.id);
-  // Plain loops, not map() with a callback, on this hot path: Node 20's V8 (TurboFan)
-  // crashed the process (Deoptimizer: "unreachable code") on a lazy deopt inside an
-  // inlined Array.prototype.map callback here, reproducibly under bench/lib/policy-bench.mjs.
-  const parents = [];
-  for (const role of roles) parents.push(uid('Role', role));
-  parents.push(uid('Org', p.orgId));
-  const entities: Entities = [
-    { uid: principal, attrs: { org: p.orgId, project, roles }, parents },
-    resourceEntity(r.type, resource, r.provider ?? '', r.server ?? ''),
-  ];
+  const entities = (): Entities => {
+    // Plain loops, not map() with a callback: see v8-workaround.ts for the V8 deopt crash on this path.
+    const parents = [];
+    for (const role of roles) parents.push(uid('Role', role));
+    parents.push(uid('Org', p.orgId));
+    return [
+      { uid: principal, attrs: { org: p.orgId, project, roles }, parents },
+      resourceEntity(r.type, resource, r.provider ?? '', r.server ?? ''),
+    ];
+  };
   const context = buildContext(req.context ?? {});
   const plainKey = JSON.stringify([p.type, p.id, p.orgId, project, roles, action, r.type, r.id, r.provider ?? '', r.server ?? '', context]);
   const key = plainKey.length > MAX_PLAIN_KEY_LENGTH ? `#${createHash('sha256').update(plainKey).digest('base64')}` : plainKey;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Directory, PolicyVersionRecord, Storage } from '../storage/types.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
-import { PolicyEngine } from './engine.js';
+import { type LoadResult, PolicyEngine } from './engine.js';
 import { PolicyFiles } from './files.js';
 import type { PolicyDocument, ValidationIssue } from './types.js';
 
@@ -10,6 +10,9 @@ export interface PolicyLog {
   info(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
+
+/** Invalid policy files at start-up: the gateway refuses to serve (exit 2, like a bad config). */
+export class PolicyLoadError extends Error {}
 
 const apiDocument = (p: PolicyVersionRecord): PolicyDocument => ({ id: p.name, text: p.text ?? '', origin: 'api', orgId: p.orgId });
 
@@ -22,7 +25,7 @@ const apiDocument = (p: PolicyVersionRecord): PolicyDocument => ({ id: p.name, t
 export class PolicyService {
   #revision = -1;
   #timer: NodeJS.Timeout | undefined;
-  #reloading: Promise<{ ok: boolean; issues: ValidationIssue[] }> | undefined;
+  #reloading: Promise<LoadResult> | undefined;
   #issues: ValidationIssue[] = [];
 
   constructor(
@@ -33,14 +36,22 @@ export class PolicyService {
     private readonly includeDefaults: boolean,
   ) {}
 
-  /** Problems of the last load that failed (the previous set stayed active); empty when it succeeded. */
+  /** Problems of the last load: a refused global set (the previous one stayed active), or orgs failing closed. */
   get issues(): readonly ValidationIssue[] {
     return this.#issues;
   }
 
+  /**
+   * Loads the policies before the gateway serves. Invalid files (or
+   * built-ins) stop the start: serving with fewer forbids than the operator
+   * wrote would fail open. An org whose stored policies do not load fails
+   * closed (all its calls denied) and is logged.
+   */
   async start(pollMs = 1000): Promise<void> {
     const first = await this.reload();
-    if (!first.ok) this.log.error({ issues: first.issues }, 'policies: the stored or file policies are invalid; only the built-in defaults are active');
+    if (!first.applied) {
+      throw new PolicyLoadError(`the policy files are invalid, so Warden will not start: ${first.issues.map((i) => i.message).join('; ')}`);
+    }
     this.files?.start();
     this.#timer = setInterval(() => {
       void this.directory.policiesRevision().then(
@@ -57,22 +68,25 @@ export class PolicyService {
   }
 
   /** Re-reads files and stored policies; one reload at a time. */
-  reload(): Promise<{ ok: boolean; issues: ValidationIssue[] }> {
+  reload(): Promise<LoadResult> {
     this.#reloading ??= this.#reload().finally(() => (this.#reloading = undefined));
     return this.#reloading;
   }
 
-  async #reload(): Promise<{ ok: boolean; issues: ValidationIssue[] }> {
+  async #reload(): Promise<LoadResult> {
     const revision = await this.directory.policiesRevision();
     const docs = await this.#documents();
     const r = this.engine.load(docs);
-    this.#issues = r.ok ? [] : r.issues;
-    if (r.ok) {
-      this.#revision = revision;
-      this.log.info({ documents: docs.length, generation: this.engine.stats().generation }, 'policies loaded');
-    } else {
-      this.log.error({ issues: r.issues }, 'policies: new policies are invalid; the previous set stays active');
+    this.#issues = r.issues;
+    if (!r.applied) {
+      this.log.error({ issues: r.issues }, 'policies: the policy files are invalid; the previous set stays active');
+      return r;
     }
+    this.#revision = revision;
+    for (const [orgId, issues] of r.brokenOrgs) {
+      this.log.error({ org_id: orgId, issues }, "policies: an organization's policies did not load; its calls are denied until they are fixed");
+    }
+    this.log.info({ documents: docs.length, generation: this.engine.stats().generation }, 'policies loaded');
     return r;
   }
 
@@ -87,11 +101,15 @@ export class PolicyService {
       const alone = this.engine.validate(text, name);
       if (!alone.ok) return alone;
     }
-    const docs = (await this.#documents()).filter((d) => !(d.orgId === orgId && d.id === name));
+    // Only the global documents and this org's: another org's trouble is neither
+    // this org's to fix nor its to read about.
+    const docs = (await this.#documents()).filter((d) => d.orgId === null || (d.orgId === orgId && d.id !== name));
     if (text !== null) docs.push({ id: name, text, origin: 'api', orgId });
     const scratch = new PolicyEngine({ includeDefaults: this.includeDefaults, cacheSize: 0 });
     const r = scratch.load(docs);
-    return { ...r, policyIds: text === null || !r.ok ? [] : this.engine.validate(text, name).policyIds };
+    const issues = r.applied ? (r.brokenOrgs.get(orgId) ?? []) : r.issues;
+    const ok = issues.length === 0;
+    return { ok, issues, policyIds: text === null || !ok ? [] : this.engine.validate(text, name).policyIds };
   }
 
   async #documents(): Promise<PolicyDocument[]> {

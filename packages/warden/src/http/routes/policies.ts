@@ -86,8 +86,9 @@ export function policyRoutes(deps: ServerDeps) {
     if (!check.ok) throw invalid(check.issues);
     const next: PolicyVersionRecord = { orgId, name, version: (current?.version ?? 0) + 1, text, actor, createdAt: Date.now() };
     if (!(await dir.addPolicyVersion(next))) throw new WardenError('conflict', 'Someone changed this policy at the same moment; re-read it and try again.');
-    const loaded = await policies.reload();
-    if (!loaded.ok) throw invalid(loaded.issues);
+    await policies.reload();
+    const mine = policies.engine.orgIssues(orgId);
+    if (mine.length > 0) throw invalid(mine.map((message) => ({ policyId: null, message })));
     return { before: current && current.text !== null ? publicVersion(current) : null, after: next, policyIds: check.policyIds };
   }
 
@@ -138,6 +139,9 @@ export function policyRoutes(deps: ServerDeps) {
       const b = request.body as Static<typeof Evaluate>;
       if (!(b.action in ACTION_RESOURCE)) {
         throw new WardenError('invalid_request', `Unknown action "${b.action}". Actions: ${Object.keys(ACTION_RESOURCE).join(', ')}.`);
+      }
+      if (ACTION_RESOURCE[b.action] !== b.resource.type) {
+        throw new WardenError('invalid_request', `The action "${b.action}" applies to a ${ACTION_RESOURCE[b.action]} resource, not a ${b.resource.type}.`);
       }
       const principal = await whom(orgId, b.principal, request);
       const now = b.context?.time === undefined ? Date.now() : Date.parse(b.context.time);

@@ -69,7 +69,7 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
   draft.decision = verdict.decision;
   deps.decisionEvent(request, 'llm:call', { type: 'Model', id: model }, verdict);
   if (verdict.decision === 'deny') {
-    const by = verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
+    const by = verdict.reason === 'error' ? ` (${verdict.errors[0] ?? 'the decision failed'})` : verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
     throw new WardenError('policy_denied', `A policy does not allow this call to "${model}"${by}.`);
   }
 
