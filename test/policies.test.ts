@@ -60,22 +60,15 @@ beforeAll(async () => {
 afterAll(() => s?.close());
 
 describe('default policies', () => {
-  it('an agent key may chat out of the box, and a policy.decision event records the allow by warden.default.llm', async () => {
+  it('an agent key may chat out of the box; the call\'s own event records the allow by warden.default.llm, with no second event by default', async () => {
     const id = rid('default-allow');
     const r = await chat(s, s.agentKey, 'gpt-4o-mini', id);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    const decision = await eventOf(s, 'policy.decision', id);
-    expect(decision.decision).toBe('allow');
-    expect(decision.detail).toEqual({
-      action: 'llm:call',
-      resource: { type: 'Model', id: 'gpt-4o-mini' },
-      principal: { type: 'Key', id: ids.agent },
-      decision: 'allow',
-      policy_ids: ['warden.default.llm'],
-      reason: 'permit',
-      cached: expect.any(Boolean),
-    });
-    expect((await eventOf(s, 'llm.request', id)).decision).toBe('allow');
+    const call = await eventOf(s, 'llm.request', id);
+    expect(call.decision).toBe('allow');
+    expect(call.detail.policy_ids).toEqual(['warden.default.llm']);
+    // policy.decision_events defaults to "deny": allowed calls are on record through their own event only.
+    expect((await events(s, 'policy.decision')).filter((e) => e.request_id === id)).toEqual([]);
   });
 });
 
@@ -404,10 +397,32 @@ describe('a second gateway on the same database', () => {
   });
 });
 
-describe('policy.decision_events: deny', () => {
+describe('policy.decision_events: all', () => {
   let d: Stack;
   beforeAll(async () => {
-    d = await startStack({ config: { policy: { decision_events: 'deny' } } });
+    d = await startStack({ config: { policy: { decision_events: 'all' } } });
+  });
+  afterAll(() => d?.close());
+
+  it('writes a policy.decision event for an allow too, naming principal, resource and the deciding policy', async () => {
+    const id = rid('all-allow');
+    expect((await chat(d, d.agentKey, 'gpt-4o-mini', id)).status).toBe(200);
+    const decision = await eventOf(d, 'policy.decision', id);
+    expect(decision.detail).toMatchObject({
+      action: 'llm:call',
+      resource: { type: 'Model', id: 'gpt-4o-mini' },
+      principal: { type: 'Key' },
+      decision: 'allow',
+      policy_ids: ['warden.default.llm'],
+      reason: 'permit',
+    });
+  });
+});
+
+describe('policy.decision_events: deny (the default)', () => {
+  let d: Stack;
+  beforeAll(async () => {
+    d = await startStack();
   });
   afterAll(() => d?.close());
 

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { WardenError, type ErrorCode } from '../errors/index.js';
-import type { Storage, UserRecord } from '../storage/types.js';
+import type { KeyRecord, Storage, UserRecord } from '../storage/types.js';
 import { type KeyAuthenticator, extractToken } from './authenticator.js';
 import { IdentityFailure, isUnavailable, type IdentityFailureReason } from './failure.js';
 import { HMAC_HEADERS, type HmacVerifier } from './hmac.js';
@@ -54,6 +54,8 @@ const MAX_USERS_CACHED = 50_000;
  */
 export class CallerAuthenticator {
   readonly #users = new Map<string, unknown>();
+  /** One Principal per cached key record (records are replaced, not changed, when the revision moves). */
+  readonly #keyPrincipals = new WeakMap<KeyRecord, Principal>();
   #usersRevision = -1;
 
   constructor(private readonly deps: CallerAuthenticatorDeps) {}
@@ -67,9 +69,15 @@ export class CallerAuthenticator {
     const token = extractToken(headers);
     if (token === undefined || token.startsWith(KEY_PREFIX) || !looksLikeJwt(token)) {
       const rec = this.deps.keys.authenticate(token);
-      return rec instanceof Promise ? rec.then(keyPrincipal) : keyPrincipal(rec);
+      return rec instanceof Promise ? rec.then((r) => this.#forKey(r)) : this.#forKey(rec);
     }
     return this.#fromJwt(token);
+  }
+
+  #forKey(rec: KeyRecord): Principal {
+    let p = this.#keyPrincipals.get(rec);
+    if (p === undefined) this.#keyPrincipals.set(rec, (p = keyPrincipal(rec)));
+    return p;
   }
 
   async fromSignature(method: string, path: string, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<Principal> {

@@ -275,11 +275,25 @@ describe('decision cache', () => {
   });
 
   it('stays within its capacity', () => {
-    const engine = new PolicyEngine({ cacheSize: 2 });
-    for (const model of ['a', 'b', 'c', 'd']) engine.decide(llmCall(agent, model));
-    expect(engine.stats().size).toBe(2);
-    expect(engine.decide(llmCall(agent, 'a')).cached).toBe(false);
-    expect(engine.decide(llmCall(agent, 'd')).cached).toBe(true);
+    // A fresh principal object per call: the per-principal memo (next test) does not apply.
+    const engine = new PolicyEngine({ cacheSize: 4 });
+    for (const model of ['a', 'b', 'c', 'd', 'e', 'f']) engine.decide(llmCall(principal(['agent']), model));
+    expect(engine.stats().size).toBeLessThanOrEqual(4);
+    expect(engine.decide(llmCall(principal(['agent']), 'a')).cached).toBe(false);
+    expect(engine.decide(llmCall(principal(['agent']), 'f')).cached).toBe(true);
+  });
+
+  it('remembers decisions per principal object, and forgets them on load() or when the minute changes', () => {
+    const engine = new PolicyEngine();
+    const p = principal(['agent']);
+    const at = Date.UTC(2026, 0, 1, 10, 0, 30);
+    expect(engine.decide(llmCall(p, 'gpt-4o', { now: at })).cached).toBe(false);
+    expect(engine.decide(llmCall(p, 'gpt-4o', { now: at + 10_000 })).cached).toBe(true);
+    expect(engine.decide(llmCall(p, 'gpt-4o', { now: at, clientIp: '10.0.0.1' })).cached).toBe(false);
+    engine.load([doc('no-4o', `forbid (principal, action, resource == Warden::Model::"gpt-4o");`)]);
+    const after = engine.decide(llmCall(p, 'gpt-4o', { now: at }));
+    expect([after.cached, after.decision]).toEqual([false, 'deny']);
+    expect(engine.decide(llmCall(p, 'gpt-4o', { now: at + 60_000 })).cached).toBe(false);
   });
 
   it('hands out cached decisions that callers cannot alter', () => {

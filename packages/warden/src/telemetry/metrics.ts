@@ -145,11 +145,17 @@ export class GatewayMetrics {
     if (e.errorType === 'upstream' && e.errorCode && e.errorCode !== 'client_closed') this.upstreamErrors.labels(p, e.errorCode).inc();
   }
 
+  // Children resolved once: the decision hook runs on every proxied call.
+  readonly #cacheHit = this.policyCache.labels('hit');
+  readonly #cacheMiss = this.policyCache.labels('miss');
+  readonly #cachedDuration = this.authzDuration.labels('true');
+  readonly #evaluatedDuration = this.authzDuration.labels('false');
+
   /** The policy engine's hook: one call per decision. */
   authzDecision(action: string, decision: 'allow' | 'deny', cached: boolean, seconds: number): void {
     this.authzDecisions.labels(action, decision).inc();
-    this.authzDuration.labels(cached ? 'true' : 'false').observe(seconds);
-    this.policyCache.labels(cached ? 'hit' : 'miss').inc();
+    (cached ? this.#cachedDuration : this.#evaluatedDuration).observe(seconds);
+    (cached ? this.#cacheHit : this.#cacheMiss).inc();
   }
 
   async render(): Promise<string> {
