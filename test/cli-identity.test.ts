@@ -136,4 +136,16 @@ describe('warden CLI: orgs, users, secrets', () => {
       writeFileSync(cfg, plain);
     }
   }, 60_000);
+
+  it('a gateway started with another master key than the one that sealed the database refuses to start, saying so', () => {
+    const r = spawnSync(process.execPath, [BIN, 'start', '--config', cfg], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, WARDEN_MASTER_KEY: 'ab'.repeat(32) },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('sealed with a master key this gateway does not have');
+    expect(r.stderr).not.toContain('ab'.repeat(32));
+  });
 });

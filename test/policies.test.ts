@@ -73,6 +73,19 @@ describe('default policies', () => {
 });
 
 describe('org policies through the API', () => {
+  it('a forbid whose condition fails to evaluate is skipped as Cedar does, and the call\'s event records the error', async () => {
+    // Long overflow at evaluation: the forbid cannot decide, so it does not apply (fails open), but it is on record.
+    const text = '@id("overflows")\nforbid (principal, action == Warden::Action::"llm:call", resource)\nwhen { context.time.epoch * 9223372036854775807 > 0 };\n';
+    expect((await putPolicy(s, 'overflows', text)).status).toBe(200);
+    try {
+      const id = rid('policy-error');
+      expect((await chat(s, s.agentKey, 'gpt-4o-mini', id)).status).toBe(200);
+      const ev = await eventOf(s, 'llm.request', id);
+      expect(ev.detail.policy_errors).toEqual([expect.stringContaining('overflows')]);
+    } finally {
+      await removePolicy(s, 'overflows');
+    }
+  });
   it('a forbid on gpt-4o denies the very next gpt-4o call with 403 policy_denied naming the policy, leaves gpt-4o-mini alone, and DELETE restores it', async () => {
     // Warm the decision cache first: the PUT must invalidate it.
     expect((await chat(s, s.agentKey, 'gpt-4o')).status).toBe(200);

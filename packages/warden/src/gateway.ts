@@ -71,6 +71,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const policies = buildPolicies(config, storage, logger, metrics);
   let providers: Config['providers'];
   try {
+    await identity.checkMasterKey();
     await identity.reloadRoles();
     await policies.start();
     providers = openProviderKeys(config.providers, identity.secretBox);

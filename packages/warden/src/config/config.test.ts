@@ -66,6 +66,11 @@ describe('config', () => {
     expect(msg).toContain('providers[1].type');
   });
 
+  it('names a misspelt permission in rbac.roles instead of silently granting nothing', () => {
+    expect(() => parseConfig('rbac:\n  roles:\n    agent: ["llm:call", "llm:cal"]\n', 'f.yaml', {})).toThrow(/rbac\.roles\.agent\[1\]: "llm:cal" is not a permission/);
+    expect(parseConfig('rbac:\n  roles:\n    agent: ["llm:call", "models:read"]\n', 'f.yaml', {}).rbac.roles.agent).toEqual(['llm:call', 'models:read']);
+  });
+
   it('names a misspelt key', () => {
     const msg = errorOf(() => parseConfig('server:\n  prot: 80\n', 'f', {}));
     expect(msg).toContain('server.prot: unknown key');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { isPermission } from '../identity/rbac.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 
 /** Config as the rest of Warden sees it: parsed once, validated, frozen. */
@@ -141,6 +142,14 @@ function checkSemantics(cfg: RawConfig): void {
   });
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(cfg.storage.url)) {
     throw new ConfigError('invalid configuration:\n  - storage.url: must start with sqlite: or postgres://');
+  }
+  // A misspelt permission would silently grant nothing.
+  for (const [role, perms] of Object.entries(cfg.rbac.roles)) {
+    (perms ?? []).forEach((perm, i) => {
+      if (perm !== '*' && !isPermission(perm)) {
+        throw new ConfigError(`invalid configuration:\n  - rbac.roles.${role}[${i}]: "${perm}" is not a permission (see GET /api/v1/roles for the list)`);
+      }
+    });
   }
 }
 

@@ -162,7 +162,8 @@ export const ConfigSchema = Type.Object(
         /**
          * Master key file (first line current, further lines previous keys),
          * used when WARDEN_MASTER_KEY is not set; created (0600) when missing.
-         * Default: master.key next to a SQLite database, else required.
+         * Default: master.key next to a SQLite database, else ./.warden/master.key
+         * (every replica on one database needs the same key).
          */
         master_key_file: Type.Optional(Type.String({ minLength: 1 })),
       },

@@ -140,6 +140,11 @@ describe('OidcVerifier accepts', () => {
     expect(id).toMatchObject({ issuer: issB, userId: 'ada@example.com', orgId: 'org_b', roles: ['user'] });
   });
 
+  it('never takes the cross-org system role from an IdP by name alone (only a role_map can grant it)', async () => {
+    const token = await sign(rsaB, issB, { email: 'ada@example.com', 'https://example.com/roles': ['system', 'admin'] });
+    expect((await verifier().verify(token)).roles).toEqual(['admin']);
+  });
+
   it('gives default roles when the token yields no Warden role', async () => {
     const token = await sign(rsaB, issB, { email: 'ada@example.com', 'https://example.com/roles': ['superuser'] });
     expect((await verifier().verify(token)).roles).toEqual(['guest']);

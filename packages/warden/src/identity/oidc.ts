@@ -304,7 +304,9 @@ function rolesFrom(mapping: OidcClaimMapping, claims: JWTPayload): WardenRole[] 
       ? raw.split(/\s+/).filter(Boolean)
       : [];
   const { role_map } = mapping;
-  const mapped = role_map ? external.map((r) => (Object.hasOwn(role_map, r) ? role_map[r] : undefined)) : external;
+  // Without a role_map, role names are taken as they come, except "system": the
+  // cross-org operator role is granted by an IdP only when role_map names it.
+  const mapped = role_map ? external.map((r) => (Object.hasOwn(role_map, r) ? role_map[r] : undefined)) : external.filter((r) => r !== 'system');
   const roles = [...new Set(mapped.filter(isWardenRole))];
   return roles.length > 0 ? roles : (mapping.default_roles ?? []).filter(isWardenRole);
 }

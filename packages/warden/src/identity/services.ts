@@ -33,6 +33,12 @@ export function masterKeyRing(config: Config, env: NodeJS.ProcessEnv = process.e
 }
 
 export interface IdentityServices {
+  /**
+   * Fails the start when the database's secrets were sealed with a master key
+   * this process does not have (a replica started without the shared
+   * WARDEN_MASTER_KEY would otherwise answer 500 on every sign-in).
+   */
+  checkMasterKey: () => Promise<void>;
   callers: CallerAuthenticator;
   rbac: RolePermissions;
   reloadRoles: () => Promise<void>;
@@ -68,7 +74,20 @@ export function buildIdentity(config: Config, storage: Storage, ring: MasterKeyR
   });
   const oidc = config.auth.oidc.length > 0 ? new OidcVerifier(config.auth.oidc.map((o) => ({ ...o, audience: o.audience }))) : null;
   const rbac = new RolePermissions(config.rbac.roles);
+  const checkMasterKey = async (): Promise<void> => {
+    const sealed = await dir.getSystemSecret(ACCESS_TOKEN_SECRET);
+    if (sealed === undefined) return;
+    try {
+      box.open(sealed, `system_secret:${ACCESS_TOKEN_SECRET}`);
+    } catch (err) {
+      throw new MasterKeyError(
+        `this database's secrets were sealed with a master key this gateway does not have (${(err as Error).message}). ` +
+          'Every gateway on one database needs the same key: set WARDEN_MASTER_KEY (or secrets.master_key_file) to the key the others use.',
+      );
+    }
+  };
   return {
+    checkMasterKey,
     callers: new CallerAuthenticator({ storage, keys: new KeyAuthenticator(storage), accessTokens, oidc, hmac }),
     rbac,
     reloadRoles: async () => rbac.replace(await dir.listRolePermissions()),

@@ -61,6 +61,7 @@ export class SessionService {
     }
     const outcome = { userId: user.id, orgId: user.orgId };
     if (user.lockedUntil !== null && user.lockedUntil > this.now()) {
+      await dummyVerify(); // as long as a real check, so a lock cannot be told apart by timing
       throw new SessionFailure(new WardenError('account_locked'), outcome);
     }
     // A lock that ran out starts a fresh count, so the next run of failures locks again.

@@ -88,7 +88,13 @@ export function policyRoutes(deps: ServerDeps) {
     if (!(await dir.addPolicyVersion(next))) throw new WardenError('conflict', 'Someone changed this policy at the same moment; re-read it and try again.');
     await policies.reload();
     const mine = policies.engine.orgIssues(orgId);
-    if (mine.length > 0) throw invalid(mine.map((message) => ({ policyId: null, message })));
+    if (mine.length > 0) {
+      // A concurrent change made the combination invalid (each passed its check alone):
+      // undo this one with a new version rather than leave the org failing closed.
+      await dir.addPolicyVersion({ ...next, version: next.version + 1, text: current?.text ?? null, createdAt: Date.now() });
+      await policies.reload();
+      throw new WardenError('conflict', `Another change to this organization's policies conflicts with this one (${mine.join('; ')}); it was not applied.`);
+    }
     return { before: current && current.text !== null ? publicVersion(current) : null, after: next, policyIds: check.policyIds };
   }
 

@@ -69,6 +69,8 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
   draft.decision = verdict.decision;
   // The call's own event names the deciding policies, so an allow is on record without a second event.
   draft.detail = draft.detail === null ? { policy_ids: verdict.policyIds } : { ...draft.detail, policy_ids: verdict.policyIds };
+  // A policy that failed to evaluate is skipped (Cedar's semantics): the call's record says so.
+  if (verdict.errors.length > 0) draft.detail.policy_errors = verdict.errors;
   deps.decisionEvent(request, 'llm:call', { type: 'Model', id: model }, verdict);
   if (verdict.decision === 'deny') {
     const by = verdict.reason === 'error' ? ` (${verdict.errors[0] ?? 'the decision failed'})` : verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
