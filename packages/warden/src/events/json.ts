@@ -19,6 +19,20 @@ if (DECLARED.length !== ALL.length || !ALL.every((k) => DECLARED.includes(k as k
   throw new Error('events/json.ts: DECLARED must list every WardenEvent field');
 }
 
+/**
+ * JSON of frozen detail objects, kept per object: the proxy hands the same
+ * frozen detail to every call a cached policy decision covers, so its text is
+ * built once instead of on every request.
+ */
+const frozenDetailJson = new WeakMap<object, string>();
+
+function detailText(v: object): string {
+  if (!Object.isFrozen(v)) return JSON.stringify(v);
+  let t = frozenDetailJson.get(v);
+  if (t === undefined) frozenDetailJson.set(v, (t = JSON.stringify(v)));
+  return t;
+}
+
 /** `{"id":…,"ts":…,…}`: the event's non-null fields in declaration order. */
 export function eventJson(e: WardenEvent): EventJson {
   let s = '{';
@@ -28,6 +42,7 @@ export function eventJson(e: WardenEvent): EventJson {
     if (s.length > 1) s += ',';
     s += `"${k}":`;
     if (typeof v === 'number') s += Number.isFinite(v) ? String(v) : 'null';
+    else if (k === 'detail') s += detailText(v as object);
     else s += JSON.stringify(v);
   }
   return `${s}}`;

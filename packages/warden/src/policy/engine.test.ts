@@ -283,6 +283,15 @@ describe('decision cache', () => {
     expect(engine.decide(llmCall(principal(['agent']), 'f')).cached).toBe(true);
   });
 
+  it('does not answer from the per-principal memo for the same resource id on another server', () => {
+    const engine = loaded(doc('srv', `forbid (principal, action == Warden::Action::"tools/call", resource) when { resource.server == "b" };`));
+    const p = principal(['agent']);
+    const call = (server: string): AuthzRequest => ({ principal: p, action: 'tools/call', resource: { type: 'Tool', id: 'read', server } });
+    expect(engine.decide(call('a')).decision).toBe('allow');
+    expect(engine.decide(call('b')).decision).toBe('deny');
+    expect(engine.decide(call('a')).decision).toBe('allow');
+  });
+
   it('remembers decisions per principal object, and forgets them on load() or when the minute changes', () => {
     const engine = new PolicyEngine();
     const p = principal(['agent']);

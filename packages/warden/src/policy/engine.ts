@@ -58,6 +58,10 @@ export interface LoadResult {
 const RECENT_PER_PRINCIPAL = 64;
 
 interface RecentDecision {
+  action: string;
+  type: string;
+  provider: string;
+  server: string;
   generation: number;
   minute: number;
   ip: string;
@@ -65,11 +69,6 @@ interface RecentDecision {
   route: string;
   stream: boolean;
   decision: AuthzDecision;
-}
-
-function resourceKey(req: AuthzRequest): string {
-  const r = req.resource;
-  return `${req.action}\u0000${r.type}\u0000${r.id}\u0000${r.provider ?? ''}\u0000${r.server ?? ''}`;
 }
 
 /** Scope key for orgs that have no documents of their own and so share the global set. */
@@ -240,16 +239,18 @@ export class PolicyEngine {
    * itself (callers hand in the same immutable object for the same caller,
    * e.g. one per API key record) and a short resource key, checked against
    * the generation and every context field. A proxy's steady state then costs
-   * a WeakMap and a short Map lookup instead of hashing a long key (measured
+   * a WeakMap and a Map lookup by the resource id instead of hashing a long key (measured
    * ~2.6 µs per call in the gateway). Calls with tool arguments skip it.
    */
   #recent(req: AuthzRequest): AuthzDecision | undefined {
     const c = req.context;
     if (c?.arguments !== undefined || typeof req.principal !== 'object' || req.principal === null) return undefined;
-    const e = this.#byPrincipal.get(req.principal)?.get(resourceKey(req));
+    const r = req.resource;
+    const e = this.#byPrincipal.get(req.principal)?.get(r.id);
     if (e === undefined || e.generation !== this.#snapshot.generation) return undefined;
     const now = c?.now ?? Date.now();
     const same =
+      e.action === req.action && e.type === r.type && e.provider === (r.provider ?? '') && e.server === (r.server ?? '') &&
       e.minute === Math.floor(now / 60_000) && e.ip === (c?.clientIp ?? '') && e.risk === (c?.risk ?? 0) &&
       e.route === (c?.route ?? '') && e.stream === (c?.stream === true);
     return same ? e.decision : undefined;
@@ -261,7 +262,13 @@ export class PolicyEngine {
     let m = this.#byPrincipal.get(req.principal);
     if (m === undefined) this.#byPrincipal.set(req.principal, (m = new Map()));
     if (m.size >= RECENT_PER_PRINCIPAL) m.clear();
-    m.set(resourceKey(req), {
+    const r = req.resource;
+    // One entry per resource id: the fields below decide whether it still answers.
+    m.set(r.id, {
+      action: req.action,
+      type: r.type,
+      provider: r.provider ?? '',
+      server: r.server ?? '',
       generation: this.#snapshot.generation,
       minute: Math.floor((c?.now ?? Date.now()) / 60_000),
       ip: c?.clientIp ?? '',

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { keyAllowsModel } from '../../identity/index.js';
+import type { AuthzDecision } from '../../policy/index.js';
 import { PROXY_ROUTES, type ProxyRoute, type UpstreamAnswer } from '../../proxy/index.js';
 import type { ServerDeps } from '../server.js';
 
@@ -67,10 +68,9 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
     context: { now: ctx.ts, clientIp: request.ip, route: ctx.route, stream: json.stream === true },
   });
   draft.decision = verdict.decision;
-  // The call's own event names the deciding policies, so an allow is on record without a second event.
-  draft.detail = draft.detail === null ? { policy_ids: verdict.policyIds } : { ...draft.detail, policy_ids: verdict.policyIds };
-  // A policy that failed to evaluate is skipped (Cedar's semantics): the call's record says so.
-  if (verdict.errors.length > 0) draft.detail.policy_errors = verdict.errors;
+  // The call's own event names the deciding policies (and any that failed to
+  // evaluate and were skipped), so an allow is on record without a second event.
+  draft.detail = decisionDetail(verdict, json.stream === true);
   deps.decisionEvent(request, 'llm:call', { type: 'Model', id: model }, verdict);
   if (verdict.decision === 'deny') {
     const by = verdict.reason === 'error' ? ` (${verdict.errors[0] ?? 'the decision failed'})` : verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
@@ -98,6 +98,19 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
       fail: (err) => void reply.send(err),
     },
   );
+}
+
+/** One frozen detail object per cached decision and stream flag: its JSON is then built once (events/json.ts). */
+const details = new WeakMap<AuthzDecision, { plain: Readonly<Record<string, unknown>>; stream: Readonly<Record<string, unknown>> }>();
+
+function decisionDetail(verdict: AuthzDecision, stream: boolean): Record<string, unknown> {
+  let d = details.get(verdict);
+  if (d === undefined) {
+    const base = verdict.errors.length > 0 ? { policy_ids: verdict.policyIds, policy_errors: verdict.errors } : { policy_ids: verdict.policyIds };
+    d = { plain: Object.freeze({ ...base }), stream: Object.freeze({ stream: true, ...base }) };
+    if (Object.isFrozen(verdict)) details.set(verdict, d);
+  }
+  return (stream ? d.stream : d.plain) as Record<string, unknown>;
 }
 
 /** Writes the provider's answer itself: its status, its headers plus Warden's, and the body as it was sent. */
