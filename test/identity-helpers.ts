@@ -109,3 +109,14 @@ export function expectError(r: Answer, status: number, code: string): void {
 export function rid(label: string): string {
   return `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/** Polls until `check` holds or `ms` pass; returns the last value either way, for the caller to assert on. */
+export async function settle<T>(probe: () => Promise<T>, check: (v: T) => boolean, ms = 3000): Promise<T> {
+  const until = Date.now() + ms;
+  let v = await probe();
+  while (!check(v) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await probe();
+  }
+  return v;
+}

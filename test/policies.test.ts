@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startPeerGateway, startStack } from './helpers.js';
-import { type Answer, call, chatAs, eventOf, events, expectError, rid } from './identity-helpers.js';
+import { type Answer, call, chatAs, eventOf, events, expectError, rid, settle } from './identity-helpers.js';
 
 let s: Stack;
 let ids: { admin: string; agent: string };
@@ -42,16 +42,6 @@ async function keyIds(stack: Stack): Promise<Record<string, string>> {
   return Object.fromEntries(r.body.data.map((k: { name: string; id: string }) => [k.name, k.id]));
 }
 
-/** Polls until `check` holds or `ms` pass; returns the last value either way, for the caller to assert on. */
-async function settle<T>(probe: () => Promise<T>, check: (v: T) => boolean, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  let v = await probe();
-  while (!check(v) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await probe();
-  }
-  return v;
-}
 
 beforeAll(async () => {
   s = await startStack();

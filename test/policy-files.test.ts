@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Stack, startPeerGateway, startStack } from './helpers.js';
-import { type Answer, call, chatAs, expectError } from './identity-helpers.js';
+import { type Answer, call, chatAs, expectError, settle } from './identity-helpers.js';
 
 let s: Stack;
 let dir: string;
@@ -18,16 +18,6 @@ const FORBID = '@id("file-no-mini")\nforbid (\n  principal,\n  action == Warden:
 const PERMIT_ONLY = '@id("file-permit")\npermit (principal, action == Warden::Action::"llm:call", resource == Warden::Model::"never-used");\n';
 const INVALID = '@id("file-broken")\nforbid (principal, action == Warden::Action::"llm:call", resource)\nwhen { resource.colour == "red" };\n';
 
-/** Polls until `check` holds or `ms` pass; returns the last value either way, for the caller to assert on. */
-async function settle<T>(probe: () => Promise<T>, check: (v: T) => boolean, ms = 3000): Promise<T> {
-  const until = Date.now() + ms;
-  let v = await probe();
-  while (!check(v) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await probe();
-  }
-  return v;
-}
 
 const chat = (): Promise<Answer> => chatAs(s, s.agentKey);
 const policies = async () => (await call(s, 'GET', '/health/detailed', { auth: s.adminKey })).body.components.policies;

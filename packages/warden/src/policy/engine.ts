@@ -7,17 +7,6 @@ import { defaultPolicies } from './defaults.js';
 import { decisionKey, toCedarRequest, type CedarRequest } from './request.js';
 import type { AuthzDecision, AuthzRequest, PolicyDocument, PolicyEngineHooks, ValidationIssue } from './types.js';
 
-export type {
-  AuthzContext,
-  AuthzDecision,
-  AuthzPrincipal,
-  AuthzRequest,
-  AuthzResource,
-  PolicyDocument,
-  PolicyEngineHooks,
-  ValidationIssue,
-} from './types.js';
-
 export interface PolicyEngineOptions {
   /** Include the built-in permits from defaults.ts (default true). */
   includeDefaults?: boolean;

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SessionFailure, type SessionOutcome } from '../../identity/index.js';
+import { SessionFailure, type SessionOutcome, type SessionTokens } from '../../identity/index.js';
 import type { ServerDeps } from '../server.js';
 import { securityEvent } from '../context.js';
 
@@ -47,12 +47,12 @@ export function sessionRoutes(deps: ServerDeps) {
   return async function register(app: FastifyInstance): Promise<void> {
     const open = { config: { auth: 'none', audited: true } } as const;
 
-    app.post('/auth/token', { ...open, schema: { body: Login } }, async (request) => {
-      const b = request.body as Static<typeof Login>;
+    /** Runs a sign-in or refresh; success becomes the request's `kind` event for that user, failure goes through failed(). */
+    async function issue(request: FastifyRequest, kind: string, run: () => Promise<SessionTokens>): Promise<SessionTokens> {
       try {
-        const t = await sessions.login(b.username, b.password);
+        const t = await run();
         const d = request.warden.draft;
-        d.kind = 'auth.login';
+        d.kind = kind;
         d.userId = t.user.id;
         d.orgId = t.user.org_id;
         d.decision = 'allow';
@@ -60,21 +60,16 @@ export function sessionRoutes(deps: ServerDeps) {
       } catch (err) {
         failed(request, err);
       }
+    }
+
+    app.post('/auth/token', { ...open, schema: { body: Login } }, async (request) => {
+      const b = request.body as Static<typeof Login>;
+      return issue(request, 'auth.login', () => sessions.login(b.username, b.password));
     });
 
     app.post('/auth/refresh', { ...open, schema: { body: Refresh } }, async (request) => {
       const b = request.body as Static<typeof Refresh>;
-      try {
-        const t = await sessions.refresh(b.refresh_token);
-        const d = request.warden.draft;
-        d.kind = 'auth.refresh';
-        d.userId = t.user.id;
-        d.orgId = t.user.org_id;
-        d.decision = 'allow';
-        return t;
-      } catch (err) {
-        failed(request, err);
-      }
+      return issue(request, 'auth.refresh', () => sessions.refresh(b.refresh_token));
     });
 
     app.post('/auth/logout', { ...open, schema: { body: Refresh } }, async (request, reply) => {
