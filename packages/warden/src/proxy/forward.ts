@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { WardenError } from '../errors/index.js';
 import type { EventDraft } from '../events/index.js';
 import { addDetail } from '../events/index.js';
+import { topLevelUsage } from './usage-scan.js';
 import type { PriceTable } from './pricing.js';
 import { type ApiFamily, type Provider, type ProviderRouter, upstreamPath } from './providers.js';
 import { type BodyTransform, UpstreamCall, type UpstreamOutcome } from './upstream-call.js';
@@ -133,7 +134,7 @@ class LlmExchange extends UpstreamCall {
   }
 
   protected bufferedEnd(body: Buffer): void {
-    this.settleUsage(usageFromBody(this.input.route.format, parseJson(body)));
+    this.settleUsage(usageFromBody(this.input.route.format, topLevelUsage(body) ?? parseJson(body)));
   }
 
   protected streamEnd(): void {
