@@ -1,13 +1,13 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type MockUpstream, startMockUpstream } from '@warden/mock-upstream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../packages/warden/src/identity/index.js';
+import { BIN, startWarden } from './cli-helpers.js';
 
-const BIN = join(resolve(import.meta.dirname, '..'), 'packages/warden/bin/warden.js');
 let dir: string;
 let cfg: string;
 let mock: MockUpstream;
@@ -19,26 +19,12 @@ function warden(args: string[], input?: string): { code: number | null; stdout: 
 const lastLine = (s: string) => s.trim().split('\n').at(-1)!;
 
 async function withServer<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const proc: ChildProcess = spawn(process.execPath, [BIN, 'start', '--config', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDEN_MASTER_KEY: '' } });
-  const exited = new Promise((res) => proc.once('exit', res));
-  const url = await new Promise<string>((res, rej) => {
-    let buf = '';
-    const timer = setTimeout(() => rej(new Error(`server did not start: ${buf}`)), 15_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]!);
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => (buf += d.toString()));
-  });
+  const w = await startWarden(cfg, dir, { ...process.env, WARDEN_MASTER_KEY: '' });
   try {
-    return await fn(url);
+    return await fn(w.url);
   } finally {
-    proc.kill('SIGTERM');
-    await exited;
+    w.proc.kill('SIGTERM');
+    await w.exited;
   }
 }
 

@@ -1,13 +1,13 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type MockUpstream, startMockUpstream } from '@warden/mock-upstream';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, startWarden } from './cli-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'packages/warden/bin/warden.js');
 let dir: string;
 let cfg: string;
 let db: string;
@@ -18,25 +18,7 @@ function warden(...args: string[]): { code: number | null; stdout: string; stder
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Start `warden start`, resolve with its URL once it logs that it listens. */
-function startServer(): Promise<{ proc: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const proc = spawn(process.execPath, [BIN, 'start', '--config', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
-  return new Promise((res, rej) => {
-    let buf = '';
-    const timer = setTimeout(() => rej(new Error(`server did not start: ${buf}`)), 15_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        res({ proc, url: m[1]!, exited });
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => (buf += d.toString()));
-    proc.once('exit', () => rej(new Error(`server exited: ${buf}`)));
-  });
-}
+const startServer = () => startWarden(cfg, dir);
 
 const chat = (url: string, key: string) =>
   fetch(`${url}/v1/chat/completions`, {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type EventDraft, type EventWriter, type WardenEvent, eventJson, newDraft, uuidv7 } from '../events/index.js';
+import { type EventDraft, type EventWriter, type WardenEvent, blankEvent, eventJson, newDraft, uuidv7 } from '../events/index.js';
 import type { Permission, Principal } from '../identity/index.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 
@@ -136,7 +136,9 @@ function round3(n: number): number {
  */
 export function securityEvent(request: FastifyRequest, writer: EventWriter, kind: string, detail: Record<string, unknown>): void {
   const ctx = request.warden;
+  const p = ctx.principal;
   writer.emit({
+    ...blankEvent(),
     id: uuidv7(),
     ts: Date.now(),
     requestId: ctx.requestId,
@@ -144,23 +146,12 @@ export function securityEvent(request: FastifyRequest, writer: EventWriter, kind
     kind,
     method: request.method,
     route: ctx.route,
-    status: null,
-    durationMs: null,
-    upstreamMs: null,
-    ttftMs: null,
-    keyId: ctx.principal?.keyId ?? null,
-    userId: ctx.principal?.userId ?? (typeof detail.user_id === 'string' ? detail.user_id : null),
-    agentId: ctx.principal?.agentId ?? null,
-    orgId: ctx.principal?.orgId ?? (typeof detail.org_id === 'string' ? detail.org_id : null),
-    model: null,
-    provider: null,
-    tokensIn: null,
-    tokensOut: null,
-    costUsd: null,
+    keyId: p?.keyId ?? null,
+    userId: p?.userId ?? (typeof detail.user_id === 'string' ? detail.user_id : null),
+    agentId: p?.agentId ?? null,
+    orgId: p?.orgId ?? (typeof detail.org_id === 'string' ? detail.org_id : null),
     clientIp: request.ip ?? null,
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'].slice(0, 512) : null,
-    errorType: null,
-    errorCode: null,
     decision: detail.decision === 'allow' || detail.decision === 'deny' ? detail.decision : null,
     detail,
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { IdentityFailure } from './failure.js';
 import { bodySha256, canonicalString, HmacVerifier, signRequest, type SigningKey, type SignedRequest } from './hmac.js';
 import { MemoryNonceStore } from './nonces.js';
+import { failureReason as reason } from './test-support.js';
 
 const SECRET = 'wss_test_secret_for_unit_tests_only_0123456789';
 const keys: Record<string, SigningKey> = {
@@ -20,16 +21,6 @@ const path = '/v1/chat/completions?stream=false';
 function signed(overrides: Partial<Parameters<typeof signRequest>[0]> = {}): SignedRequest {
   const input = { secret: SECRET, keyId: 'sk_live', method: 'POST', path, body, ...overrides };
   return { method: input.method, path: input.path, headers: signRequest(input), body: Buffer.from(input.body ?? '') };
-}
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof IdentityFailure) return err.reason;
-    throw err;
-  }
-  return 'accepted';
 }
 
 describe('HmacVerifier', () => {

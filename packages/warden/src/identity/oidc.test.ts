@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { IdentityFailure, isUnavailable, type IdentityFailureReason } from './failure.js';
+import { isUnavailable, type IdentityFailureReason } from './failure.js';
 import { OidcVerifier, type OidcIssuerConfig, type OidcVerifierOptions } from './oidc.js';
+import { failureReason as reason, b64url } from './test-support.js';
 
 interface Realm {
   keys: JWK[];
@@ -60,20 +61,6 @@ function sign(s: Signer, iss: string, claims: JWTPayload = {}, kid = s.kid): Pro
   return new SignJWT({ sub: 'u1', aud: 'warden', iat: now(), exp: now() + 300, tenant: 'org_x', ...claims, iss })
     .setProtectedHeader({ alg: s.alg, kid, typ: 'JWT' })
     .sign(s.privateKey);
-}
-
-async function reason(p: Promise<unknown>): Promise<IdentityFailureReason | 'accepted'> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof IdentityFailure) return err.reason;
-    throw err;
-  }
-  return 'accepted';
-}
-
-function b64url(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
 let rsaA: Signer, ecA: Signer, rsaB: Signer, rogueA: Signer;

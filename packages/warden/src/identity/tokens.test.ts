@@ -1,25 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { IdentityFailure } from './failure.js';
 import { AccessTokenIssuer, looksLikeJwt, newRefreshToken, refreshTokenId, type AccessTokenSubject } from './tokens.js';
+import { failureReason as reason, b64url } from './test-support.js';
 
 const secret = randomBytes(32);
 const subject: AccessTokenSubject = { userId: 'usr_1', orgId: 'org_1', projectId: 'prj_1', roles: ['user', 'agent'], sessionId: 'ses_1' };
-
-async function reason(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof IdentityFailure) return err.reason;
-    throw err;
-  }
-  return 'accepted';
-}
-
-function b64url(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
 
 describe('AccessTokenIssuer', () => {
   it('verifies the token it issued and returns its claims', async () => {

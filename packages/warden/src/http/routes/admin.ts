@@ -64,7 +64,7 @@ export function adminRoutes(deps: ServerDeps) {
     const p = principalOf(request);
     const asked = (request.query as { org_id?: unknown }).org_id;
     if (rbac.allows(p.orgId, p.roles, 'orgs:manage') && (typeof asked !== 'string' || asked === '')) return undefined;
-    return orgOf(request, rbac);
+    return orgOf(request);
   };
   return async function register(app: FastifyInstance): Promise<void> {
     const needs = (permission: Permission) => ({ permission, audited: true }) as const;
@@ -87,7 +87,7 @@ export function adminRoutes(deps: ServerDeps) {
 
     // The chain spans every org (one tamper-evident log): the answer says only whether it holds.
     app.get('/api/v1/audit/verify', { config: needs('audit:verify') }, async (request) => {
-      orgOf(request, rbac); // refuses ?org_id= of another org, as every admin route does
+      orgOf(request); // refuses ?org_id= of another org, as every admin route does
       const r = await storage.verifyAudit();
       return {
         ok: r.ok,
@@ -98,11 +98,11 @@ export function adminRoutes(deps: ServerDeps) {
     });
 
     app.get('/api/v1/keys', { config: needs('keys:read') }, async (request) => ({
-      data: (await storage.listKeys(orgOf(request, rbac))).map(publicKey),
+      data: (await storage.listKeys(orgOf(request))).map(publicKey),
     }));
 
     app.post('/api/v1/keys', { config: needs('keys:create'), schema: { body: CreateKey } }, async (request, reply) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const b = request.body as Static<typeof CreateKey>;
       assertCanGrant(request, rbac, rolePermissionsOf(rbac, orgId, [b.role as Role]));
       if (b.project_id && !(await storage.directory.getProject(orgId, b.project_id))) throw new WardenError('project_not_found');
@@ -113,7 +113,7 @@ export function adminRoutes(deps: ServerDeps) {
     });
 
     app.delete('/api/v1/keys/:id', { config: needs('keys:revoke') }, async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const { id } = request.params as { id: string };
       // Audited as an attempt even when it fails (the event's status tells which).
       recordChange(request, 'admin.key.revoke', { target_key_id: id }, null, null);

@@ -101,13 +101,13 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.get('/api/v1/org', needs('orgs:read'), async (request) => {
-      const org = await dir.getOrg(orgOf(request, rbac));
+      const org = await dir.getOrg(orgOf(request));
       if (!org) throw new WardenError('org_not_found');
       return publicOrg(org);
     });
 
     app.patch('/api/v1/org', { ...needs('orgs:update'), schema: { body: RenameOrg } }, async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const before = await dir.getOrg(orgId);
       if (!before) throw new WardenError('org_not_found');
       const { name } = request.body as Static<typeof RenameOrg>;
@@ -118,11 +118,11 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.get('/api/v1/projects', needs('projects:read'), async (request) => ({
-      data: (await dir.listProjects(orgOf(request, rbac))).map(publicProject),
+      data: (await dir.listProjects(orgOf(request))).map(publicProject),
     }));
 
     app.post('/api/v1/projects', { ...needs('projects:create'), schema: { body: CreateProject } }, async (request, reply) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const { name } = request.body as Static<typeof CreateProject>;
       if ((await dir.listProjects(orgId)).some((p) => p.name === name)) throw new WardenError('conflict', 'A project with this name exists.');
       const p: ProjectRecord = { id: newId('prj'), orgId, name, createdAt: Date.now() };
@@ -132,7 +132,7 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.delete('/api/v1/projects/:id', needs('projects:delete'), async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const { id } = request.params as { id: string };
       const before = await dir.getProject(orgId, id);
       if (!before || !(await dir.deleteProject(orgId, id))) throw new WardenError('project_not_found');
@@ -140,16 +140,16 @@ export function directoryRoutes(deps: ServerDeps) {
       return publicProject(before);
     });
 
-    app.get('/api/v1/users', needs('users:read'), async (request) => ({ data: (await dir.listUsers(orgOf(request, rbac))).map(publicUser) }));
+    app.get('/api/v1/users', needs('users:read'), async (request) => ({ data: (await dir.listUsers(orgOf(request))).map(publicUser) }));
 
     app.get('/api/v1/users/:id', needs('users:read'), async (request) => {
-      const u = await dir.getUser(orgOf(request, rbac), (request.params as { id: string }).id);
+      const u = await dir.getUser(orgOf(request), (request.params as { id: string }).id);
       if (!u) throw new WardenError('user_not_found');
       return publicUser(u);
     });
 
     app.post('/api/v1/users', { ...needs('users:create'), schema: { body: CreateUser } }, async (request, reply) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const b = request.body as Static<typeof CreateUser>;
       assertCanGrant(request, rbac, rolePermissionsOf(rbac, orgId, b.roles as Role[]));
       await requireProject(orgId, b.project_id);
@@ -174,7 +174,7 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.patch('/api/v1/users/:id', { ...needs('users:update'), schema: { body: PatchUser } }, async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const { id } = request.params as { id: string };
       const before = await dir.getUser(orgId, id);
       if (!before) throw new WardenError('user_not_found');
@@ -200,7 +200,7 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.get('/api/v1/roles', needs('roles:read'), async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const overridden = new Set((await dir.listRolePermissions(orgId)).map((r) => r.role));
       return {
         data: ROLES.map((role) => ({ role, permissions: [...rbac.of(orgId, role)].sort(), overridden: overridden.has(role) })),
@@ -209,7 +209,7 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.put('/api/v1/roles/:role', { ...needs('roles:update'), schema: { body: PutRole } }, async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const role = roleParam(request.params);
       const { permissions } = request.body as Static<typeof PutRole>;
       const unknown = permissions.filter((p) => p !== '*' && !isPermission(p));
@@ -228,7 +228,7 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.delete('/api/v1/roles/:role', needs('roles:update'), async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const role = roleParam(request.params);
       const before = [...rbac.of(orgId, role)].sort();
       // Resetting restores the configured set: that must not hand the caller (or anyone) more than it holds.
@@ -241,11 +241,11 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.get('/api/v1/signing-secrets', needs('secrets:read'), async (request) => ({
-      data: (await dir.listSigningSecrets(orgOf(request, rbac))).map(publicSecret),
+      data: (await dir.listSigningSecrets(orgOf(request))).map(publicSecret),
     }));
 
     app.post('/api/v1/signing-secrets', { ...needs('secrets:create'), schema: { body: CreateSecret } }, async (request, reply) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const b = request.body as Static<typeof CreateSecret>;
       await requireProject(orgId, b.project_id);
       const id = newId('sk');
@@ -266,7 +266,7 @@ export function directoryRoutes(deps: ServerDeps) {
     });
 
     app.delete('/api/v1/signing-secrets/:id', needs('secrets:revoke'), async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const { id } = request.params as { id: string };
       const rec = await dir.revokeSigningSecret(orgId, id, Date.now());
       if (!rec) throw new WardenError('signing_secret_not_found');

@@ -67,7 +67,7 @@ function invalid(issues: ValidationIssue[]): WardenError {
 
 /** Cedar policies per org: versioned, validated before they are stored, reloaded everywhere without restart. */
 export function policyRoutes(deps: ServerDeps) {
-  const { storage, rbac, policies } = deps;
+  const { storage, policies } = deps;
   const dir = storage.directory;
   const needs = (permission: Permission) => ({ config: { permission, audited: true } });
   const nameOf = (params: unknown) => {
@@ -100,7 +100,7 @@ export function policyRoutes(deps: ServerDeps) {
 
   return async function register(app: FastifyInstance): Promise<void> {
     app.get('/api/v1/policies', needs('policies:read'), async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       return {
         data: (await dir.currentPolicies(orgId)).map(publicVersion),
         // Files apply to every org and are changed on disk, not through the API.
@@ -109,14 +109,14 @@ export function policyRoutes(deps: ServerDeps) {
     });
 
     app.get('/api/v1/policies/:name', needs('policies:read'), async (request) => {
-      const history = await dir.policyHistory(orgOf(request, rbac), nameOf(request.params));
+      const history = await dir.policyHistory(orgOf(request), nameOf(request.params));
       const current = history.at(-1);
       if (!current || current.text === null) throw new WardenError('policy_not_found');
       return { ...publicVersion(current), history: history.map(publicVersion) };
     });
 
     app.put('/api/v1/policies/:name', { ...needs('policies:update'), schema: { body: PutPolicy } }, async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const name = nameOf(request.params);
       const b = request.body as Static<typeof PutPolicy>;
       const r = await write(orgId, name, b.text, principalOf(request).id, b.expected_version);
@@ -125,7 +125,7 @@ export function policyRoutes(deps: ServerDeps) {
     });
 
     app.delete('/api/v1/policies/:name', needs('policies:update'), async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const name = nameOf(request.params);
       const current = (await dir.policyHistory(orgId, name)).at(-1);
       if (!current || current.text === null) throw new WardenError('policy_not_found');
@@ -141,7 +141,7 @@ export function policyRoutes(deps: ServerDeps) {
     });
 
     app.post('/api/v1/policies/evaluate', { ...needs('policies:evaluate'), schema: { body: Evaluate } }, async (request) => {
-      const orgId = orgOf(request, rbac);
+      const orgId = orgOf(request);
       const b = request.body as Static<typeof Evaluate>;
       if (!(b.action in ACTION_RESOURCE)) {
         throw new WardenError('invalid_request', `Unknown action "${b.action}". Actions: ${Object.keys(ACTION_RESOURCE).join(', ')}.`);

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
-import type { Permission, Principal, RolePermissions } from '../../identity/index.js';
+import type { Principal, RolePermissions } from '../../identity/index.js';
 import type { Role } from '../../storage/types.js';
 
 /** The authenticated caller; routes behind a permission always have one. */
@@ -11,26 +11,14 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 /**
- * The org a request acts on: the caller's own, or, for holders of
- * `orgs:manage` (the system role), the one named by `?org_id=`. Asking for
- * another org without that permission is refused, not silently narrowed,
- * so a misdirected script fails loudly.
+ * The org a request acts on: the caller's own, or the one `?org_id=` names.
+ * The request hook (server.ts, admit) has already refused `?org_id=` of
+ * another org to anyone without `orgs:manage`, on every route alike.
  */
-export function orgOf(request: FastifyRequest, rbac: RolePermissions): string {
+export function orgOf(request: FastifyRequest): string {
   const p = principalOf(request);
   const asked = (request.query as Record<string, unknown> | undefined)?.org_id;
-  if (typeof asked !== 'string' || asked === '' || asked === p.orgId) return p.orgId;
-  if (!rbac.allows(p.orgId, p.roles, 'orgs:manage')) {
-    throw new WardenError('permission_denied', 'Acting on another organization needs the "orgs:manage" permission.');
-  }
-  return asked;
-}
-
-export function requirePermission(request: FastifyRequest, rbac: RolePermissions, permission: Permission): void {
-  const p = principalOf(request);
-  if (!rbac.allows(p.orgId, p.roles, permission)) {
-    throw new WardenError('permission_denied', `This needs the "${permission}" permission, which your role does not have.`);
-  }
+  return typeof asked === 'string' && asked !== '' ? asked : p.orgId;
 }
 
 /**
