@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain } from './lib/measure.mjs';
 import { summarise } from './lib/profile.mjs';
 import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
-import { cpuNote, cpuTable, latencyTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
+import { cpuNote, cpuTable, latencyTable, limitTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench/results');
@@ -17,6 +17,10 @@ const MODES = ['nonstream', 'stream'];
 // Measured in this order in every repetition. "floor" (a bare fastify + undici proxy) is reference only.
 const TARGETS = ['direct', 'floor', 'through'];
 const MOCK_KEY = 'bench';
+const LIMIT_RULES = [
+  { name: 'bench-requests', per: 'caller', requests: 1e9, window: 'minute' },
+  { name: 'bench-tokens', per: 'org', tokens: 1e12, window: 'day' },
+];
 
 function envInt(name, def, min, max) {
   const raw = process.env[name];
@@ -73,7 +77,7 @@ function estimateS() {
   const runs = MODES.length * TARGETS.length;
   const tput = runs * s.warmupS + s.reps * runs * (s.duration + 0.7);
   const lat = (runs * s.latencyWarmup + s.reps * runs * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
-  return PROFILE ? 3 * s.duration + 20 : tput + lat + 25; // + the policy decision benchmark
+  return PROFILE ? 3 * s.duration + 20 : tput + lat + 35; // + the policy and limit decision benchmarks
 }
 
 async function setup(dir, nodeArgs = []) {
@@ -88,6 +92,9 @@ async function setup(dir, nodeArgs = []) {
       'log: { level: info }',
       // The gateway enforces the same policies the decision benchmark measures.
       `policy: { dir: "${join(ROOT, 'bench/policies')}" }`,
+      // Limits on, as bench/lib/limit-bench.mjs measures them: a per-caller request limit and a
+      // per-org token limit (every call is tokenized, reserved and settled), set high enough never to refuse.
+      `limits: { roles: { admin: null, user: null, agent: null, guest: null }, rules: ${JSON.stringify(LIMIT_RULES)} }`,
       ...(process.env.BENCH_EVENTS ? [`events: { ${process.env.BENCH_EVENTS} }`] : []),
       'providers:',
       `  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: "${MOCK_KEY}", models: ["*"] }`,
@@ -334,6 +341,11 @@ async function profileRun(dir) {
   log(`\nwrote bench/results/profile.json and bench/results/gateway.cpuprofile`);
 }
 
+/** bench/lib/limit-bench.mjs in its own process (in-process store and the real Redis). */
+function runLimitBench() {
+  return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bench/lib/limit-bench.mjs')], { encoding: 'utf8', timeout: 120_000 }));
+}
+
 /** bench/lib/policy-bench.mjs in its own process, before the load runs, so nothing else competes with it. */
 function runPolicyBench() {
   const out = execFileSync(process.execPath, [join(ROOT, 'bench/lib/policy-bench.mjs')], { encoding: 'utf8', timeout: 120_000 });
@@ -373,6 +385,8 @@ async function main() {
     }
     const policy = runPolicyBench();
     log(`policy decisions (own process): ${Object.entries(policy.actions).map(([a, r]) => `${a} cached p50 ${r.cached.p50Us.toFixed(1)} us, uncached p50 ${r.uncached.p50Us.toFixed(1)} us`).join('; ')}`);
+    const limits = runLimitBench();
+    log(`limit decisions (own process): in-process p50 ${limits.memory.p50Us.toFixed(1)} us, Redis p50 ${limits.redis.p50Us.toFixed(1)} us`);
     const r = await benchmark(dir);
     const res = {
       date: new Date().toISOString(),
@@ -382,6 +396,7 @@ async function main() {
       wallS: Math.round((Date.now() - t0) / 1000),
       ...r,
       policy,
+      limits,
     };
     log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition; floor columns are reference only) ==\n`);
     log(throughputTable(res));
@@ -392,6 +407,8 @@ async function main() {
     log(`\n${cpuNote(res)}`);
     log(`\n== Policy decision latency ==\n`);
     log(policyTable(res));
+    log(`\n== Limit decision latency ==\n`);
+    log(limitTable(res));
     log(`\npipeline: ${res.pipeline}`);
     if (res.problems.length) log(`\nPROBLEMS:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
     log(`\ntargets: ${res.targets.filter((t) => t.target !== null).map((t) => `${t.id} ${!t.valid ? 'INVALID' : t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`);

@@ -151,6 +151,19 @@ export function policyTable(res) {
   return table(['action', 'decision', 'samples', 'p50 us', 'p99 us', 'p50 / direct call p50'], rows, ['l', 'l', 'r', 'r', 'r', 'r']);
 }
 
+export function limitTable(res) {
+  const base = res.latency?.nonstream?.median?.directP50; // ms
+  const rows = [];
+  for (const [store, m] of [['in-process', res.limits.memory], ['Redis (127.0.0.1)', res.limits.redis]]) {
+    rows.push([store, m.n, m.p50Us.toFixed(1), m.p99Us.toFixed(1), base ? (m.p50Us / 1000 / base).toFixed(3) : '-']);
+  }
+  return table(['store', 'samples', 'p50 us', 'p99 us', 'p50 / direct call p50'], rows, ['l', 'r', 'r', 'r', 'r']);
+}
+
+export function limitNote() {
+  return 'One decision = `Limiter.admit()` plus `settle()` for a chat call under the two rules the gateway above also runs with (a per-caller request limit and a per-org token limit, so the prompt is tokenized with o200k_base and a reservation is made and settled), sequentially in its own process. With Redis that is one Lua script (EVALSHA) per decision plus one per settlement. The baseline is the direct call\'s p50 at 1 connection from this same run.';
+}
+
 export function policyNote(res) {
   return `Policies: Warden's built-in defaults plus the ${res.policy.policies} rules of \`bench/policies/bench.cedar\`, which the gateway in the throughput and latency runs above also enforces (every proxied call is an \`llm:call\` decision and writes a \`policy.decision\` event). ` +
     '"cached" repeats one request (the gateway\'s case for a steady caller: decisions are cached per principal, action, resource and context to the minute); ' +
@@ -189,6 +202,7 @@ export function section(res) {
   ];
   if (res.policy) {
     lines.push('', '### Policy decision latency (PolicyEngine.decide, its own process)', '', policyTable(res), '', policyNote(res));
+    if (res.limits) lines.push('', '### Limit decision latency (Limiter.admit + settle, its own process)', '', limitTable(res), '', limitNote());
   }
   if (res.problems.length) lines.push('', '### Problems', '', problems(res));
   lines.push(END);

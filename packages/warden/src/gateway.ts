@@ -3,6 +3,7 @@ import type { Config } from './config/index.js';
 import { EventWriter, WorkerEventStore, inlineEventStore } from './events/index.js';
 import { policyDecisionEvent } from './http/context.js';
 import { buildServer } from './http/server.js';
+import { buildLimits } from './limits/build.js';
 import { buildPolicies } from './policy/service.js';
 import type { HealthState } from './http/routes/health.js';
 import { buildIdentity, masterKeyRing, openProviderKeys } from './identity/services.js';
@@ -112,6 +113,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   );
   const decisionEvents = config.policy.decision_events;
   const prices = new PriceTable(config.pricing);
+  const limits = buildLimits(config, {
+    metrics,
+    cost: (model, tokensIn, tokensOut) => prices.cost(model, tokensIn, tokensOut),
+    emit: (e) => writer.emit(e),
+    log: logger,
+  });
   const router = new ProviderRouter(providers, config.upstream);
   const app = buildServer({
     config,
@@ -122,6 +129,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     requestLog,
     ...identity,
     policies,
+    limits,
     decisionEvent: (request, action, resource, d) => {
       if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, writer, action, resource, d);
     },
@@ -136,7 +144,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   } catch (err) {
     policies.close();
     clearInterval(rolesPoll);
-    await Promise.allSettled([router.close(), storage.close(), writerThread?.close()]);
+    await Promise.allSettled([router.close(), storage.close(), writerThread?.close(), limits.close()]);
     throw err;
   }
   const addr = app.server.address();
@@ -156,6 +164,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       policies.close();
       clearInterval(rolesPoll);
       await router.close();
+      await limits.close();
       await storage.close();
       logger.info({ written: writer.stats().written }, 'warden stopped');
       logger.flush();

@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { isPermission } from '../identity/rbac.js';
+import { compileRule, type LimitRuleConfig } from '../limits/rules.js';
 import { ConfigSchema, type RawConfig } from './schema.js';
 
 /** Config as the rest of Warden sees it: parsed once, validated, frozen. */
@@ -21,6 +22,7 @@ const ENV_OVERRIDES: ReadonlyArray<[env: string, path: [string, string], kind: '
   ['WARDEN_PORT', ['server', 'port'], 'int'],
   ['WARDEN_DATABASE_URL', ['storage', 'url'], 'string'],
   ['WARDEN_LOG_LEVEL', ['log', 'level'], 'string'],
+  ['WARDEN_REDIS_URL', ['limits', 'redis_url'], 'string'],
 ];
 
 const REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
@@ -151,6 +153,16 @@ function checkSemantics(cfg: RawConfig): void {
       }
     });
   }
+  const names = new Set<string>();
+  cfg.limits.rules.forEach((rule, i) => {
+    try {
+      compileRule(rule as LimitRuleConfig, 'config');
+    } catch (err) {
+      throw new ConfigError(`invalid configuration:\n  - limits.rules[${i}]: ${(err as Error).message}`);
+    }
+    if (names.has(rule.name)) throw new ConfigError(`invalid configuration:\n  - limits.rules[${i}]: the name "${rule.name}" is used twice`);
+    names.add(rule.name);
+  });
 }
 
 /** Load from a file path; with no path, defaults plus environment. */

@@ -66,6 +66,34 @@ const OidcIssuer = Type.Object(
   Strict,
 );
 
+const Period = Type.Union(['second', 'minute', 'hour', 'day', 'month'].map((p) => Type.Literal(p)));
+const Globs = Type.Array(Type.String({ minLength: 1 }), { minItems: 1 });
+
+/** One limit (limits/rules.ts checks the combination: exactly one metric; a window unless concurrent). */
+const LimitRuleSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+    /** Whose counter: one per distinct caller, key, user, agent, org, project, role, model, route or tool; `global` is one for all. */
+    per: Type.Union(['caller', 'key', 'user', 'agent', 'org', 'project', 'role', 'model', 'route', 'tool', 'global'].map((s) => Type.Literal(s))),
+    requests: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Input plus output tokens. */
+    tokens: Type.Optional(Type.Integer({ minimum: 0 })),
+    spend_usd: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Requests in flight at once. */
+    concurrent: Type.Optional(Type.Integer({ minimum: 0 })),
+    window: Type.Optional(Period),
+    match: Type.Optional(
+      Type.Object(
+        { role: Type.Optional(Globs), model: Type.Optional(Globs), route: Type.Optional(Globs), org: Type.Optional(Globs), key: Type.Optional(Globs), project: Type.Optional(Globs), tool: Type.Optional(Globs) },
+        Strict,
+      ),
+    ),
+    /** Rules this one overrides for the calls it applies to (e.g. ["role-agent"]). */
+    replaces: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -169,6 +197,27 @@ export const ConfigSchema = Type.Object(
       },
       { ...Strict, default: {} },
     ),
+    limits: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        /** Requests per minute per caller for each role (null: none); replaces the shipped default for that role. */
+        roles: Type.Object(
+          Object.fromEntries(['admin', 'user', 'agent', 'system', 'guest'].map((r) => [r, Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]))])),
+          { ...Strict, default: {} },
+        ),
+        rules: Type.Array(LimitRuleSchema, { default: [] }),
+        /** Output tokens reserved for a call that sets no max_tokens. */
+        default_max_tokens: Type.Integer({ minimum: 1, default: 4096 }),
+        /** Redis shared by every replica (env WARDEN_REDIS_URL); without it counters are in this process. */
+        redis_url: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+        /** Redis unreachable: `open` enforces each replica's share locally; `closed` refuses calls with 503. */
+        on_redis_unavailable: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open' }),
+        /** Replicas sharing the limits: in `open` mode each enforces 1/replicas of every limit while Redis is down. */
+        replicas: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
+        redis_timeout_ms: Type.Integer({ minimum: 1, maximum: 10_000, default: 250 }),
+      },
+      { ...Strict, default: {} },
+    ),
     providers: Type.Array(Provider, { default: [] }),
     /** Overrides and additions to the shipped model price table. */
     pricing: Type.Record(Type.String(), Price, { default: {} }),
@@ -181,3 +230,4 @@ export type ProviderConfig = Static<typeof Provider>;
 export type PriceConfig = Static<typeof Price>;
 export type UpstreamConfig = Static<typeof UpstreamTuning>;
 export type OidcIssuerConfig = Static<typeof OidcIssuer>;
+export type LimitRuleSchemaConfig = Static<typeof LimitRuleSchema>;

@@ -155,6 +155,21 @@ export const ERRORS = {
   user_not_found: { type: 'not_found', status: 404, message: 'There is no user with this id in your organization.' },
   policy_not_found: { type: 'not_found', status: 404, message: 'There is no policy with this name in your organization.' },
   signing_secret_not_found: { type: 'not_found', status: 404, message: 'There is no signing secret with this id in your organization.' },
+  rate_limited: {
+    type: 'rate_limit',
+    status: 429,
+    message: 'Too many requests. Wait for the time in the Retry-After header, then try again.',
+  },
+  budget_exceeded: {
+    type: 'rate_limit',
+    status: 429,
+    message: 'The spending budget for this caller is used up. Ask an administrator to raise it, or wait for it to free up.',
+  },
+  limits_unavailable: {
+    type: 'unavailable',
+    status: 503,
+    message: 'Rate limits cannot be checked right now, so the call was refused. Try again shortly.',
+  },
   upstream_unreachable: {
     type: 'upstream',
     status: 502,
@@ -194,14 +209,17 @@ export class WardenError extends Error {
   readonly code: ErrorCode;
   readonly type: ErrorCategory;
   readonly status: number;
+  /** Response header fields that belong with this error (Retry-After on a 429). */
+  headers: Record<string, string> | undefined;
 
-  constructor(code: ErrorCode, message?: string) {
+  constructor(code: ErrorCode, message?: string, headers?: Record<string, string>) {
     const entry: CatalogueEntry = ERRORS[code];
     super(message ?? entry.message);
     this.name = 'WardenError';
     this.code = code;
     this.type = entry.type;
     this.status = entry.status;
+    this.headers = headers;
   }
 }
 

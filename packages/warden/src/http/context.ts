@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type EventDraft, type EventWriter, type WardenEvent, blankEvent, eventJson, newDraft, uuidv7 } from '../events/index.js';
 import type { Permission, Principal } from '../identity/index.js';
+import type { Admission, Limiter } from '../limits/index.js';
+import { settleLimits } from './limits.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 
 /** Per-request state the edge keeps: correlation ids, timing, caller, and the event draft. */
@@ -22,6 +24,10 @@ export interface RequestContext {
   config: import('fastify').FastifyContextConfig;
   /** Called once if the client goes away before the response is complete (cancels upstream work). */
   onAbort: (() => void) | null;
+  /** The limits stage's reservation, settled when the request is over. */
+  admission: Admission | null;
+  /** RateLimit-Policy / RateLimit fields for the response, as [name, value, name, value]. */
+  limitHeaders: string[] | null;
 }
 
 declare module 'fastify' {
@@ -38,6 +44,8 @@ declare module 'fastify' {
     audited?: boolean;
     /** Render errors in Anthropic's envelope variant. */
     anthropic?: boolean;
+    /** The handler applies rate limits itself (the LLM routes: limits can depend on the model and the body). */
+    limitsInHandler?: boolean;
   }
 }
 
@@ -69,10 +77,13 @@ export function startContext(request: FastifyRequest): RequestContext {
     route: options.url ?? 'unmatched',
     config,
     onAbort: null,
+    admission: null,
+    limitHeaders: null,
   };
 }
 
 export interface FinalizeDeps {
+  limits: { limiter: Limiter | null };
   writer: EventWriter;
   metrics: GatewayMetrics;
   requestLog: RequestLog;
@@ -85,6 +96,7 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
   const raw = reply.raw;
   const aborted = !raw.writableFinished;
   if (aborted) ctx.onAbort?.();
+  settleLimits(request, deps.limits.limiter);
   const durationMs = Number(process.hrtime.bigint() - ctx.startedAt) / 1e6;
   const route = ctx.route;
   // 499: the client went away before the response was complete (nginx's convention).
@@ -118,13 +130,16 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
     detail: d.detail,
   };
   deps.metrics.observe(event, route);
-  const audit = ctx.config.audited === true || d.kind === 'auth.failure';
+  const audit = ctx.config.audited === true || SECURITY_KINDS.has(d.kind);
   if (!audit && !deps.requestLog.enabled) return;
   // One serialisation serves both the audit event and the log line.
   const json = eventJson(event);
   if (audit) deps.writer.emitJson(json);
   deps.requestLog.write(json);
 }
+
+/** Request events that are security events: recorded even on routes that are not otherwise audited. */
+const SECURITY_KINDS = new Set(['auth.failure', 'ratelimit.exceeded', 'budget.exceeded']);
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;

@@ -33,6 +33,7 @@ export function renderError(err: unknown, request: FastifyRequest, reply: Fastif
     d.errorCode ??= w.code;
   }
   const anthropic = (request.warden?.config ?? request.routeOptions.config)?.anthropic === true;
+  if (w.headers) reply.headers(w.headers);
   if (w.status === 401 && !anthropic) reply.header('www-authenticate', 'Bearer realm="warden"');
   return reply.code(w.status).type('application/json').send(envelope(w, request.id, anthropic));
 }

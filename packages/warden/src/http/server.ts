@@ -6,11 +6,13 @@ import type { EventWriter } from '../events/index.js';
 import { AuthFailure, RevokedKeyError, type CallerAuthenticator, type Permission, type Principal, type RolePermissions, type SessionService } from '../identity/index.js';
 import type { AuthzDecision } from '../policy/index.js';
 import type { PolicyService } from '../policy/service.js';
+import type { Limits } from '../limits/build.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
 import type { Storage } from '../storage/types.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 import { finalize, requestIdFrom, startContext } from './context.js';
+import { limitRequest } from './limits.js';
 import { renderError } from './render-error.js';
 import { adminRoutes } from './routes/admin.js';
 import { directoryRoutes } from './routes/directory.js';
@@ -46,6 +48,7 @@ export interface ServerDeps {
   sessions: SessionService;
   secretBox: SecretBox;
   policies: PolicyService;
+  limits: Limits;
   /** Records a policy decision as its own policy.decision event, as config.policy.decision_events says. */
   decisionEvent: (request: FastifyRequest, action: string, resource: { type: string; id: string }, d: AuthzDecision) => void;
   forwarder: LlmForwarder;
@@ -108,7 +111,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     try {
       const found = deps.callers.fromHeaders(request.headers);
       if (found instanceof Promise) pending = found.then((p) => admit(request, p, deps), (err: unknown) => Promise.reject(authFailure(request, err, deps)));
-      else admit(request, found, deps);
+      else {
+        const limited = admit(request, found, deps);
+        if (limited) pending = limited;
+      }
     } catch (err) {
       return done(authFailure(request, err, deps) as Error);
     }
@@ -122,17 +128,25 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const body = request.rawBody ?? (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
     deps.callers.fromSignature(request.method, request.raw.url ?? request.url, request.headers, body).then(
       (p) => {
+        let limited: void | Promise<void>;
         try {
-          admit(request, p, deps);
-          done();
+          limited = admit(request, p, deps);
         } catch (err) {
-          done(err as Error);
+          return done(err as Error);
         }
+        if (limited) limited.then(() => done(), done);
+        else done();
       },
       (err: unknown) => done(authFailure(request, err, deps) as Error),
     );
   });
 
+  // Every limited route carries the RateLimit fields, on success and on error alike.
+  app.addHook('onSend', (request, reply, _payload, done) => {
+    const h = request.warden?.limitHeaders;
+    if (h) for (let i = 0; i < h.length; i += 2) reply.header(h[i]!, h[i + 1]!);
+    done();
+  });
   app.setErrorHandler((err, request, reply) => renderError(err, request, reply, logger));
   app.setNotFoundHandler((request, reply) => renderError(new WardenError('not_found'), request, reply, logger));
 
@@ -151,8 +165,12 @@ function attribution(v: string | string[] | undefined): string | null {
   return typeof v === 'string' && ATTRIBUTION.test(v) ? v : null;
 }
 
-/** Records who is calling on the request and its event, then checks the route's permission. */
-function admit(request: FastifyRequest, p: Principal, deps: ServerDeps): void {
+/**
+ * Records who is calling on the request and its event, checks the route's
+ * permission, then its rate limits (the LLM routes apply theirs in the
+ * handler, once the model and body are known).
+ */
+function admit(request: FastifyRequest, p: Principal, deps: ServerDeps): void | Promise<void> {
   const ctx = request.warden;
   const d = ctx.draft;
   ctx.principal = p;
@@ -174,6 +192,7 @@ function admit(request: FastifyRequest, p: Principal, deps: ServerDeps): void {
     deps.metrics.permissionDenials.labels(permission).inc();
     throw new WardenError('permission_denied', `This needs the "${permission}" permission, which your role does not have.`);
   }
+  if (ctx.config.limitsInHandler !== true) return limitRequest(request, deps, null, null);
 }
 
 /** A refused credential becomes the request's auth.failure security event, with its precise reason. */

@@ -117,6 +117,17 @@ class LlmExchange extends UpstreamCall {
     super(outcome);
   }
 
+  /** The client went away: what the stream produced so far is what the call used (an estimate; the provider never reports it). */
+  override abort(): void {
+    const r = this.reader;
+    if (r && this.draft.tokensOut === null) {
+      this.draft.tokensOut = r.usage.tokensOut ?? r.produced;
+      if (r.usage.tokensIn !== null) this.draft.tokensIn = r.usage.tokensIn;
+      addDetail(this.draft, { usage_estimated: true });
+    }
+    super.abort();
+  }
+
   protected classify(_status: number, contentType: string, contentLength: number): BodyTransform | null {
     if (contentType.startsWith('text/event-stream')) {
       this.reader = new SseUsageReader(this.input.route.format, this.strip);

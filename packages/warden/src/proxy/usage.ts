@@ -72,6 +72,12 @@ function dataOf(event: string): string {
  */
 export class SseUsageReader {
   readonly usage: Usage = { tokensIn: null, tokensOut: null };
+  /**
+   * Content events seen so far. A stream cut short never reports its usage;
+   * OpenAI and Anthropic send about one token per content event, so this is
+   * what an aborted call is charged for output (docs/limits.md).
+   */
+  produced = 0;
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
 
@@ -114,7 +120,11 @@ export class SseUsageReader {
     switch (this.format) {
       case 'chat': {
         // Most events carry no usage object: find that out with indexOf before any regex.
-        if (!event.includes('"usage"')) return event;
+        if (!event.includes('"usage"')) {
+          if (event.includes('"delta"')) this.produced++;
+          return event;
+        }
+        if (event.includes('"delta"')) this.produced++;
         if (!USAGE_OBJECT.test(event)) return this.strip ? stripUsageNull(event) : event;
         const data = parse(dataOf(event));
         const u = usageFromBody('chat', data);
@@ -124,7 +134,8 @@ export class SseUsageReader {
         return this.strip && usageOnly ? '' : event;
       }
       case 'responses': {
-        if (event.includes('"response.completed"') || event.includes('"response.incomplete"')) {
+        if (event.includes('.delta"')) this.produced++;
+        else if (event.includes('"response.completed"') || event.includes('"response.incomplete"')) {
           const data = parse(dataOf(event)) as { response?: unknown } | null;
           Object.assign(this.usage, usageFromBody('responses', data?.response));
         }
@@ -134,6 +145,8 @@ export class SseUsageReader {
         if (event.includes('"message_start"')) {
           const data = parse(dataOf(event)) as { message?: unknown } | null;
           this.usage.tokensIn = usageFromBody('messages', data?.message).tokensIn;
+        } else if (event.includes('"content_block_delta"')) {
+          this.produced++;
         } else if (event.includes('"message_delta"')) {
           // message_delta carries the cumulative output count (Anthropic streaming docs).
           const data = parse(dataOf(event));

@@ -51,6 +51,40 @@ export class GatewayMetrics {
     labelNames: ['provider', 'model'] as const,
     registers: [this.registry],
   });
+  readonly limitDecisions = new CounterFamily({
+    name: 'warden_ratelimit_decisions_total',
+    help: 'Rate limit and budget decisions, by outcome (allowed, limited, error) and, for refusals, the limit that refused.',
+    labelNames: ['outcome', 'limit'] as const,
+    registers: [this.registry],
+  });
+  readonly limitRemaining = new Gauge({
+    name: 'warden_ratelimit_remaining',
+    help: 'What the most recent admitted call left under each limit for its subject (requests, tokens or USD as the limit counts).',
+    labelNames: ['limit', 'metric'] as const,
+    registers: [this.registry],
+  });
+  readonly budgetRemaining = new Gauge({
+    name: 'warden_budget_remaining_usd',
+    help: 'Spend left under each spend_usd limit, per subject (org, project, key…), as of its last admitted call.',
+    labelNames: ['limit', 'subject'] as const,
+    registers: [this.registry],
+  });
+  readonly limitStoreDuration = new Histogram({
+    name: 'warden_ratelimit_store_duration_seconds',
+    help: 'Time for one limit decision in the shared store (Redis round trip plus script).',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+  readonly limitStoreErrors = new Counter({
+    name: 'warden_ratelimit_store_errors_total',
+    help: 'Limit store calls that failed (Redis unreachable, timed out or erroring).',
+    registers: [this.registry],
+  });
+  readonly limitStoreDegraded = new Gauge({
+    name: 'warden_ratelimit_store_degraded',
+    help: '1 while the shared limit store is unreachable and limits fail open (local shares) or closed (503).',
+    registers: [this.registry],
+  });
   readonly authFailures = new Counter({
     name: 'warden_auth_failures_total',
     help: 'Requests refused for missing, unknown, revoked, expired or forged credentials, by precise reason.',

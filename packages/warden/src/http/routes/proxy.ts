@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { keyAllowsModel } from '../../identity/index.js';
 import type { AuthzDecision } from '../../policy/index.js';
-import { PROXY_ROUTES, type ProxyRoute, type UpstreamAnswer } from '../../proxy/index.js';
+import { PROXY_ROUTES, type Provider, type ProxyRoute, type UpstreamAnswer } from '../../proxy/index.js';
+import { limitRequest } from '../limits.js';
 import type { ServerDeps } from '../server.js';
 
 /** The OpenAI- and Anthropic-shaped LLM endpoints. */
@@ -14,7 +15,7 @@ export function proxyRoutes(deps: ServerDeps) {
 
     for (const route of PROXY_ROUTES) {
       // A plain (not async) handler: it answers through the hijacked reply or reply.send(error), with no promise per request.
-      app.post(route.path, { config: { permission: 'llm:call', audited: true, anthropic: route.family === 'anthropic' } }, (request, reply) => {
+      app.post(route.path, { config: { permission: 'llm:call', audited: true, anthropic: route.family === 'anthropic', limitsInHandler: true } }, (request, reply) => {
         handle(route, request, reply, deps);
       });
     }
@@ -76,7 +77,20 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
     const by = verdict.reason === 'error' ? ` (${verdict.errors[0] ?? 'the decision failed'})` : verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
     throw new WardenError('policy_denied', `A policy does not allow this call to "${model}"${by}.`);
   }
+  const limited = limitRequest(request, deps, model, { body: json, embeddings: route.format === 'embeddings' });
+  if (limited) {
+    limited.then(
+      () => forward(route, request, reply, deps, provider, model, json, raw),
+      (err: unknown) => void reply.send(err),
+    );
+  } else {
+    forward(route, request, reply, deps, provider, model, json, raw);
+  }
+}
 
+function forward(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply, deps: ServerDeps, provider: Provider, model: string, json: Record<string, unknown>, raw: Buffer): void {
+  const ctx = request.warden;
+  const draft = ctx.draft;
   deps.forwarder.forward(
     {
       route,
@@ -94,7 +108,7 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
     },
     draft,
     {
-      answer: (answer) => send(reply, answer, ctx.requestId),
+      answer: (answer) => send(reply, answer, ctx.requestId, ctx.limitHeaders),
       fail: (err) => void reply.send(err),
     },
   );
@@ -114,10 +128,11 @@ function decisionDetail(verdict: AuthzDecision, stream: boolean): Record<string,
 }
 
 /** Writes the provider's answer itself: its status, its headers plus Warden's, and the body as it was sent. */
-function send(reply: FastifyReply, answer: UpstreamAnswer, requestId: string): void {
+function send(reply: FastifyReply, answer: UpstreamAnswer, requestId: string, limitHeaders: string[] | null): void {
   reply.hijack();
   const res = reply.raw;
   answer.headers.push('x-request-id', requestId);
+  if (limitHeaders) answer.headers.push(...limitHeaders);
   res.writeHead(answer.status, answer.headers);
   if (answer.body) res.end(answer.body);
   else answer.pipe(res);

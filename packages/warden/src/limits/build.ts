@@ -1,0 +1,91 @@
+import type { Config } from '../config/index.js';
+import { blankEvent, uuidv7, type WardenEvent } from '../events/index.js';
+import type { GatewayMetrics } from '../telemetry/index.js';
+import { FailoverLimitStore } from './failover-store.js';
+import { Limiter } from './limiter.js';
+import { MemoryLimitStore } from './memory-store.js';
+import { RedisLimitStore } from './redis-store.js';
+import { RiskLedger } from './risk.js';
+import { compileRule, ROLE_DEFAULTS, roleDefaultRules, type LimitRule, type LimitRuleConfig } from './rules.js';
+import type { LimitStore } from './store.js';
+
+export interface LimitsDeps {
+  metrics: GatewayMetrics;
+  cost(model: string, tokensIn: number, tokensOut: number): number | null;
+  /** Records a gateway-level security event (the store went away or came back). */
+  emit(event: WardenEvent): void;
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+export interface Limits {
+  limiter: Limiter | null;
+  risk: RiskLedger;
+  close(): Promise<void>;
+}
+
+/** Rules in the order they are checked: the role defaults, then the configured ones. */
+export function configuredRules(config: Config): LimitRule[] {
+  const perMinute: Record<string, number | null> = { ...ROLE_DEFAULTS };
+  for (const [role, n] of Object.entries(config.limits.roles)) if (n !== undefined) perMinute[role] = n;
+  return [...roleDefaultRules(perMinute), ...config.limits.rules.map((r) => compileRule(r as LimitRuleConfig, 'config'))];
+}
+
+function storeEvent(kind: string, detail: Record<string, unknown>): WardenEvent {
+  const ts = Date.now();
+  return { ...blankEvent(), id: uuidv7(ts), ts, requestId: uuidv7(ts), kind, route: 'limits', decision: null, detail };
+}
+
+/** The limits stage as configured: in-process counters, or Redis shared by every replica with a failover mode. */
+export function buildLimits(config: Config, deps: LimitsDeps): Limits {
+  const risk = new RiskLedger();
+  const c = config.limits;
+  if (!c.enabled) return { limiter: null, risk, close: async () => risk.close() };
+  let store: LimitStore;
+  if (c.redis_url) {
+    const primary = new RedisLimitStore({ url: c.redis_url, commandTimeoutMs: c.redis_timeout_ms });
+    store = new FailoverLimitStore(primary, {
+      mode: c.on_redis_unavailable,
+      replicas: c.replicas,
+      onUnavailable: (err) => {
+        deps.metrics.limitStoreDegraded.set(1);
+        deps.log.warn({ err: { message: err.message }, mode: c.on_redis_unavailable }, 'rate limit store unreachable');
+        deps.emit(storeEvent('ratelimit.store_unavailable', { store: 'redis', mode: c.on_redis_unavailable, error: err.message, replicas: c.replicas }));
+      },
+      onRecovered: () => {
+        deps.metrics.limitStoreDegraded.set(0);
+        deps.log.info({}, 'rate limit store reachable again');
+        deps.emit(storeEvent('ratelimit.store_recovered', { store: 'redis' }));
+      },
+    });
+  } else {
+    store = new MemoryLimitStore();
+  }
+  const m = deps.metrics;
+  const limiter = new Limiter({
+    rules: configuredRules(config),
+    store,
+    cost: deps.cost,
+    defaultMaxTokens: c.default_max_tokens,
+    // An in-flight slot outlives a replica that died holding it by the longest a call may take.
+    leaseMs: config.upstream.headers_timeout_ms + config.upstream.body_timeout_ms,
+    hooks: {
+      decided: (outcome, rule) => m.limitDecisions.labels(outcome, rule?.name ?? '').inc(),
+      remaining: (rule, subject, left) => {
+        m.limitRemaining.labels(rule.name, rule.metric).set(left);
+        if (rule.metric === 'spend_usd') m.budgetRemaining.labels(rule.name, subject).set(left);
+      },
+      storeCall: (seconds, ok) => {
+        m.limitStoreDuration.observe(seconds);
+        if (!ok) m.limitStoreErrors.inc();
+      },
+    },
+  });
+  return {
+    limiter,
+    risk,
+    close: async () => {
+      risk.close();
+      await limiter.close();
+    },
+  };
+}
