@@ -7,6 +7,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain } from './lib/measure.mjs';
+import { LIMIT_RULES } from './lib/limit-rules.mjs';
 import { summarise } from './lib/profile.mjs';
 import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
 import { cpuNote, cpuTable, latencyTable, limitTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
@@ -17,10 +18,7 @@ const MODES = ['nonstream', 'stream'];
 // Measured in this order in every repetition. "floor" (a bare fastify + undici proxy) is reference only.
 const TARGETS = ['direct', 'floor', 'through'];
 const MOCK_KEY = 'bench';
-const LIMIT_RULES = [
-  { name: 'bench-requests', per: 'caller', requests: 1e9, window: 'minute' },
-  { name: 'bench-tokens', per: 'org', tokens: 1e12, window: 'day' },
-];
+
 
 function envInt(name, def, min, max) {
   const raw = process.env[name];
@@ -92,8 +90,7 @@ async function setup(dir, nodeArgs = []) {
       'log: { level: info }',
       // The gateway enforces the same policies the decision benchmark measures.
       `policy: { dir: "${join(ROOT, 'bench/policies')}" }`,
-      // Limits on, as bench/lib/limit-bench.mjs measures them: a per-caller request limit and a
-      // per-org token limit (every call is tokenized, reserved and settled), set high enough never to refuse.
+      // Limits on, as bench/lib/limit-bench.mjs measures them (bench/lib/limit-rules.mjs).
       `limits: { roles: { admin: null, user: null, agent: null, guest: null }, rules: ${JSON.stringify(LIMIT_RULES)} }`,
       ...(process.env.BENCH_EVENTS ? [`events: { ${process.env.BENCH_EVENTS} }`] : []),
       'providers:',

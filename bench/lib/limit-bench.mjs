@@ -6,6 +6,7 @@
 // bench/run.mjs; prints one JSON object.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LIMIT_RULES } from './limit-rules.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const L = await import(join(ROOT, 'packages/warden/dist/limits/index.js'));
@@ -13,11 +14,6 @@ const { RedisLimitStore } = await import(join(ROOT, 'packages/warden/dist/limits
 const N = Number(process.env.BENCH_LIMIT_N ?? 20000);
 const REDIS = process.env.WARDEN_REDIS_URL || 'redis://127.0.0.1:6379';
 
-/** The same rules the gateway runs with in the throughput benchmark (bench/run.mjs). */
-export const BENCH_RULES = [
-  { name: 'bench-requests', per: 'caller', requests: 1e9, window: 'minute' },
-  { name: 'bench-tokens', per: 'org', tokens: 1e12, window: 'day' },
-];
 
 const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in one short sentence.' }], max_tokens: 64 };
 const principal = { type: 'Key', via: 'api_key', id: 'key_bench', orgId: 'default', projectId: null, roles: ['agent'], keyId: 'key_bench', userId: null, agentId: null, models: null };
@@ -27,7 +23,7 @@ function pct(sorted, p) {
 }
 
 async function measure(store) {
-  const limiter = new L.Limiter({ rules: BENCH_RULES.map((r) => L.compileRule(r, 'config')), store, cost: () => 0.00001, defaultMaxTokens: 4096, leaseMs: 60_000 });
+  const limiter = new L.Limiter({ rules: LIMIT_RULES.map((r) => L.compileRule(r, 'config')), store, cost: () => 0.00001, defaultMaxTokens: 4096, leaseMs: 60_000 });
   const call = { principal, route: '/v1/chat/completions', model: 'gpt-4o-mini', tool: null };
   const t = new Float64Array(N);
   for (let i = 0; i < N; i++) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Config, ConfigError, loadConfig } from '../config/index.js';
-import { blankEvent, uuidv7, type WardenEvent } from '../events/index.js';
+import { systemEvent, type WardenEvent } from '../events/index.js';
 import { PolicyLoadError } from '../policy/service.js';
 import { MasterKeyError } from '../secrets/index.js';
 import { openStorage } from '../storage/index.js';
@@ -25,8 +25,7 @@ export async function withStorage<T>(config: Config, fn: (s: Storage) => Promise
 
 /** Admin actions taken from the command line are audited like API ones. */
 export function cliEvent(kind: string, detail: Record<string, unknown>): WardenEvent {
-  const ts = Date.now();
-  return { ...blankEvent(), id: uuidv7(ts), ts, requestId: uuidv7(ts), kind, route: 'cli', decision: 'allow', detail: { ...detail, via: 'cli' } };
+  return systemEvent(kind, 'cli', 'allow', { ...detail, via: 'cli' });
 }
 
 export class UsageError extends Error {}

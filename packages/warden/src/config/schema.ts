@@ -230,4 +230,3 @@ export type ProviderConfig = Static<typeof Provider>;
 export type PriceConfig = Static<typeof Price>;
 export type UpstreamConfig = Static<typeof UpstreamTuning>;
 export type OidcIssuerConfig = Static<typeof OidcIssuer>;
-export type LimitRuleSchemaConfig = Static<typeof LimitRuleSchema>;

@@ -8,3 +8,4 @@ export { uuidv7 } from './ids.js';
 export { newDraft, addDetail } from './draft.js';
 export type { EventDraft } from './draft.js';
 export { WorkerEventStore } from './worker-store.js';
+export { systemEvent } from './system.js';

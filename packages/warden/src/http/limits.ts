@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { addDetail } from '../events/index.js';
-import type { Admission, CallBody, Limiter, Refusal, RiskLedger } from '../limits/index.js';
+import { callerOf, type Admission, type CallBody, type Limiter, type Refusal, type RiskLedger } from '../limits/index.js';
 
 export interface LimitDeps {
   limits: { limiter: Limiter | null; risk: RiskLedger };
@@ -35,7 +35,7 @@ function refused(request: FastifyRequest, deps: LimitDeps, r: Refusal): void {
   d.kind = r.rule.metric === 'spend_usd' ? 'budget.exceeded' : 'ratelimit.exceeded';
   d.decision = 'deny';
   // Repeated violations raise the caller's risk score (read by the guardrails stage).
-  const risk = deps.limits.risk.raise(p.keyId ? `key:${p.keyId}` : `${p.type.toLowerCase()}:${p.id}`);
+  const risk = deps.limits.risk.raise(callerOf(p));
   addDetail(d, {
     limit: r.rule.name,
     metric: r.rule.metric,

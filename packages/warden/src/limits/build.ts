@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { blankEvent, uuidv7, type WardenEvent } from '../events/index.js';
+import { systemEvent, type WardenEvent } from '../events/index.js';
 import type { GatewayMetrics } from '../telemetry/index.js';
 import { FailoverLimitStore } from './failover-store.js';
 import { Limiter } from './limiter.js';
@@ -30,11 +30,6 @@ export function configuredRules(config: Config): LimitRule[] {
   return [...roleDefaultRules(perMinute), ...config.limits.rules.map((r) => compileRule(r as LimitRuleConfig, 'config'))];
 }
 
-function storeEvent(kind: string, detail: Record<string, unknown>): WardenEvent {
-  const ts = Date.now();
-  return { ...blankEvent(), id: uuidv7(ts), ts, requestId: uuidv7(ts), kind, route: 'limits', decision: null, detail };
-}
-
 /** The limits stage as configured: in-process counters, or Redis shared by every replica with a failover mode. */
 export function buildLimits(config: Config, deps: LimitsDeps): Limits {
   const risk = new RiskLedger();
@@ -49,12 +44,12 @@ export function buildLimits(config: Config, deps: LimitsDeps): Limits {
       onUnavailable: (err) => {
         deps.metrics.limitStoreDegraded.set(1);
         deps.log.warn({ err: { message: err.message }, mode: c.on_redis_unavailable }, 'rate limit store unreachable');
-        deps.emit(storeEvent('ratelimit.store_unavailable', { store: 'redis', mode: c.on_redis_unavailable, error: err.message, replicas: c.replicas }));
+        deps.emit(systemEvent('ratelimit.store_unavailable', 'limits', null, { store: 'redis', mode: c.on_redis_unavailable, error: err.message, replicas: c.replicas }));
       },
       onRecovered: () => {
         deps.metrics.limitStoreDegraded.set(0);
         deps.log.info({}, 'rate limit store reachable again');
-        deps.emit(storeEvent('ratelimit.store_recovered', { store: 'redis' }));
+        deps.emit(systemEvent('ratelimit.store_recovered', 'limits', null, { store: 'redis' }));
       },
     });
   } else {

@@ -106,6 +106,11 @@ function fieldValues(call: LimitedCall, field: string): string[] {
   }
 }
 
+/** The calling credential: its key, or the signed-in user or signing agent. */
+export function callerOf(p: Principal): string {
+  return p.keyId ? `key:${p.keyId}` : `${p.type.toLowerCase()}:${p.id}`;
+}
+
 /**
  * The counter a call charges under a rule's scope, or null when the call has
  * no such subject (a per-user rule and an API-key call, say): the rule then
@@ -115,7 +120,7 @@ export function subjectOf(rule: LimitRule, call: LimitedCall): string | null {
   const p = call.principal;
   switch (rule.per) {
     case 'caller':
-      return p.keyId ? `key:${p.keyId}` : `${p.type.toLowerCase()}:${p.id}`;
+      return callerOf(p);
     case 'key':
       return p.keyId ? `key:${p.keyId}` : null;
     case 'user':
