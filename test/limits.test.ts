@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateCall } from '../packages/warden/src/limits/index.js';
-import { type Stack, startStack } from './helpers.js';
+import { flushed, type Stack, startPeerGateway, startStack } from './helpers.js';
 import { call, CHAT, chatAs, eventOf, expectError, rid, settle } from './identity-helpers.js';
 
 function chatWith(s: Stack, key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -275,3 +275,76 @@ describe('limits off', () => {
   });
 });
 
+
+describe('an org admin sets its own limits through the admin API', () => {
+  const LIMITS = { roles: { agent: 1 }, rules: [{ name: 'operator-cap', per: 'org', requests: 1000, window: 'minute' }] };
+  let s: Stack;
+  beforeAll(async () => {
+    s = await startStack({ config: { limits: LIMITS } });
+  });
+  afterAll(() => s?.close());
+
+  it('raises its agents above the role default with a rule that replaces it, audited with before and after, and takes it back', async () => {
+    expect((await chatAs(s, s.agentKey)).status).toBe(200);
+    expect((await chatAs(s, s.agentKey)).status).toBe(429);
+    const put = await call(s, 'PUT', '/api/v1/limits/busy-agents', {
+      auth: s.adminKey,
+      body: { per: 'caller', requests: 5, window: 'minute', match: { role: ['agent'] }, replaces: ['role-agent'] },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ name: 'busy-agents', source: 'org', per: 'caller', metric: 'requests', limit: 5, window: 'minute', replaces: ['role-agent'] });
+    // The org's rule now counts (from zero: it is a new counter), the role default no longer applies.
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await chatAs(s, s.agentKey)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+
+    const list = await call(s, 'GET', '/api/v1/limits', { auth: s.adminKey });
+    expect(list.body.data.map((r: { name: string; source: string }) => `${r.source}:${r.name}`)).toEqual(
+      expect.arrayContaining(['role-default:role-agent', 'config:operator-cap', 'org:busy-agents']),
+    );
+    await flushed(s);
+    const audit = await call(s, 'GET', '/api/v1/audit?kind=admin.limit.update&limit=5', { auth: s.adminKey });
+    expect(audit.body.data[0].detail).toMatchObject({ target: { limit: 'busy-agents', org_id: 'default' }, before: null, after: { per: 'caller', requests: 5 } });
+
+    expect((await call(s, 'DELETE', '/api/v1/limits/busy-agents', { auth: s.adminKey })).status).toBe(200);
+    expect((await chatAs(s, s.agentKey)).status).toBe(429); // the role default again (its counter was never reset)
+    expectError(await call(s, 'DELETE', '/api/v1/limits/busy-agents', { auth: s.adminKey }), 404, 'limit_not_found');
+  });
+
+  it('refuses to replace or rename the operator\'s config rules, and bad rules, with 400 naming the problem', async () => {
+    const put = (name: string, body: unknown) => call(s, 'PUT', `/api/v1/limits/${name}`, { auth: s.adminKey, body });
+    const replacing = await put('escape', { per: 'org', requests: 1e6, window: 'minute', replaces: ['operator-cap'] });
+    expectError(replacing, 400, 'invalid_request');
+    expect(replacing.body.error.message).toContain('may replace only role defaults');
+    expectError(await put('operator-cap', { per: 'org', requests: 1e6, window: 'minute' }), 400, 'invalid_request');
+    const twoMetrics = await put('two', { per: 'org', requests: 1, tokens: 1, window: 'minute' });
+    expectError(twoMetrics, 400, 'invalid_request');
+    expect(twoMetrics.body.error.message).toContain('exactly one of');
+    expectError(await put('no-window', { per: 'org', requests: 1 }), 400, 'invalid_request');
+    // An org's rule is always its own: a match on another org is not even part of the shape.
+    const other = await put('other-org', { per: 'org', requests: 100, window: 'minute', match: { org: ['elsewhere'] } });
+    expect(other.body.match).toBeNull();
+    expect((await call(s, 'DELETE', '/api/v1/limits/other-org', { auth: s.adminKey })).status).toBe(200);
+  });
+
+  it('reaches another gateway on the same database within 2 s', async () => {
+    const g2 = await startPeerGateway(s, { limits: LIMITS });
+    const second = { ...s, url: g2.url } as Stack;
+    try {
+      // The role default (1 a minute) applies to the limited key on the second gateway too.
+      expect((await chatAs(second, s.limitedKey)).status).toBe(200);
+      expect((await chatAs(second, s.limitedKey)).status).toBe(429);
+      const body = { per: 'caller', requests: 50, window: 'minute', match: { role: ['agent'] }, replaces: ['role-agent'] };
+      expect((await call(s, 'PUT', '/api/v1/limits/peer-agents', { auth: s.adminKey, body })).status).toBe(200);
+      const admitted = await settle(() => chatAs(second, s.limitedKey), (r) => r.status === 200, 2000);
+      expect(admitted.status).toBe(200);
+    } finally {
+      await call(s, 'DELETE', '/api/v1/limits/peer-agents', { auth: s.adminKey });
+      await g2.close();
+    }
+  });
+
+  it('needs limits:update: an agent key gets 403', async () => {
+    expectError(await call(s, 'PUT', '/api/v1/limits/mine', { auth: s.agentKey, body: { per: 'org', requests: 1, window: 'minute' } }), 403, 'permission_denied');
+  });
+});

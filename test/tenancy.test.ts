@@ -30,7 +30,7 @@ async function ok(key: string, method: string, path: string, body?: unknown): Pr
 /** Everything org B's admin can see: must be identical before and after org A's attempts. */
 async function snapshotB(): Promise<string> {
   const parts = await Promise.all(
-    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies'].map((p) => ok(bAdmin, 'GET', p)),
+    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies', '/api/v1/limits'].map((p) => ok(bAdmin, 'GET', p)),
   );
   return JSON.stringify(parts);
 }
@@ -72,6 +72,9 @@ const WALK: Record<string, { path?: () => string; body?: unknown; public?: true 
   'GET /api/v1/roles': {},
   'PUT /api/v1/roles/:role': { path: () => '/api/v1/roles/agent', body: { permissions: ['models:read'] } },
   'DELETE /api/v1/roles/:role': { path: () => '/api/v1/roles/user' },
+  'GET /api/v1/limits': {},
+  'PUT /api/v1/limits/:name': { path: () => '/api/v1/limits/b-only-limit', body: { per: 'org', requests: 100000, window: 'minute' } },
+  'DELETE /api/v1/limits/:name': { path: () => '/api/v1/limits/b-only-limit' },
   'GET /api/v1/signing-secrets': {},
   'POST /api/v1/signing-secrets': { body: { name: 'a-secret', project_id: 'PROJECT' } },
   'DELETE /api/v1/signing-secrets/:id': { path: () => `/api/v1/signing-secrets/${B.secret}` },
@@ -98,6 +101,7 @@ beforeAll(async () => {
   B.key = (await ok(bAdmin, 'POST', '/api/v1/keys', { name: 'b-agent', role: 'agent', project_id: B.project })).id;
   B.secret = (await ok(bAdmin, 'POST', '/api/v1/signing-secrets', { name: 'b-secret' })).id;
   await ok(bAdmin, 'PUT', '/api/v1/roles/user', { permissions: ['llm:call', 'models:read'] });
+  await ok(bAdmin, 'PUT', '/api/v1/limits/b-only-limit', { per: 'caller', requests: 500, window: 'minute', match: { role: ['user'] } });
   await ok(bAdmin, 'PUT', '/api/v1/policies/b-policy', { text: `@id("b-only-policy")\n${POLICY}` });
   await ok(bAdmin, 'POST', '/v1/chat/completions', CHAT);
   await flushed(s);

@@ -81,13 +81,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     await storage.close();
     throw err;
   }
-  // Role overrides changed by another process move the keys revision: re-read them within a second.
+  // Role overrides and org limits changed by another process move the keys revision: re-read them within a second.
   let rolesRevision = await storage.keysRevision();
   const rolesPoll = setInterval(() => {
     void Promise.resolve(storage.keysRevision())
       .then(async (rev) => {
         if (rev === rolesRevision) return;
         await identity.reloadRoles();
+        await reloadLimits();
         rolesRevision = rev;
       })
       .catch(() => undefined); // storage trouble: keep the current sets, retry next tick
@@ -119,6 +120,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     emit: (e) => writer.emit(e),
     log: logger,
   });
+  const reloadLimits = async () => limits.reload(await storage.directory.listLimitRules());
+  await reloadLimits();
   const router = new ProviderRouter(providers, config.upstream);
   const app = buildServer({
     config,
@@ -130,6 +133,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     ...identity,
     policies,
     limits,
+    reloadLimits,
     decisionEvent: (request, action, resource, d) => {
       if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, writer, action, resource, d);
     },

@@ -154,6 +154,7 @@ export const ERRORS = {
   project_not_found: { type: 'not_found', status: 404, message: 'There is no project with this id in your organization.' },
   user_not_found: { type: 'not_found', status: 404, message: 'There is no user with this id in your organization.' },
   policy_not_found: { type: 'not_found', status: 404, message: 'There is no policy with this name in your organization.' },
+  limit_not_found: { type: 'not_found', status: 404, message: 'Your organization has no limit with this name (limits from the configuration file cannot be changed here).' },
   signing_secret_not_found: { type: 'not_found', status: 404, message: 'There is no signing secret with this id in your organization.' },
   rate_limited: {
     type: 'rate_limit',

@@ -16,6 +16,7 @@ import { limitRequest } from './limits.js';
 import { renderError } from './render-error.js';
 import { adminRoutes } from './routes/admin.js';
 import { directoryRoutes } from './routes/directory.js';
+import { limitRoutes } from './routes/limits.js';
 import { policyRoutes } from './routes/policies.js';
 import { sessionRoutes } from './routes/session.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
@@ -49,6 +50,8 @@ export interface ServerDeps {
   secretBox: SecretBox;
   policies: PolicyService;
   limits: Limits;
+  /** Re-reads every org's own limits into the limiter (after an admin change, and on every auth revision change). */
+  reloadLimits: () => Promise<void>;
   /** Records a policy decision as its own policy.decision event, as config.policy.decision_events says. */
   decisionEvent: (request: FastifyRequest, action: string, resource: { type: string; id: string }, d: AuthzDecision) => void;
   forwarder: LlmForwarder;
@@ -155,6 +158,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(directoryRoutes(deps));
   app.register(sessionRoutes(deps));
   app.register(policyRoutes(deps));
+  app.register(limitRoutes(deps));
   app.register(healthRoutes(deps));
   return app;
 }

@@ -23,6 +23,8 @@ export const PERMISSIONS = [
   'orgs:manage',
   'roles:read',
   'roles:update',
+  'limits:read',
+  'limits:update',
   'policies:read',
   'policies:update',
   'policies:evaluate',

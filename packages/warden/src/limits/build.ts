@@ -6,7 +6,8 @@ import { Limiter } from './limiter.js';
 import { MemoryLimitStore } from './memory-store.js';
 import { RedisLimitStore } from './redis-store.js';
 import { RiskLedger } from './risk.js';
-import { compileRule, ROLE_DEFAULTS, roleDefaultRules, type LimitRule, type LimitRuleConfig } from './rules.js';
+import type { LimitRuleRecord } from '../storage/types.js';
+import { compileOrgRule, compileRule, ROLE_DEFAULTS, roleDefaultRules, type LimitRule, type LimitRuleConfig, type OrgLimitRule } from './rules.js';
 import type { LimitStore } from './store.js';
 
 export interface LimitsDeps {
@@ -20,6 +21,12 @@ export interface LimitsDeps {
 export interface Limits {
   limiter: Limiter | null;
   risk: RiskLedger;
+  /** Rules from the config file and the role defaults (every org). */
+  readonly configured: readonly LimitRule[];
+  /** Names of the role-default rules (what an org's own rule may replace). */
+  readonly roleDefaults: ReadonlySet<string>;
+  /** Puts the orgs' own rules (as stored) in force next to the configured ones. */
+  reload(orgRules: readonly LimitRuleRecord[]): void;
   close(): Promise<void>;
 }
 
@@ -34,7 +41,9 @@ export function configuredRules(config: Config): LimitRule[] {
 export function buildLimits(config: Config, deps: LimitsDeps): Limits {
   const risk = new RiskLedger();
   const c = config.limits;
-  if (!c.enabled) return { limiter: null, risk, close: async () => risk.close() };
+  const configured = configuredRules(config);
+  const roleDefaults = new Set(configured.filter((r) => r.source === 'role-default').map((r) => r.name));
+  if (!c.enabled) return { limiter: null, risk, configured, roleDefaults, reload: () => undefined, close: async () => risk.close() };
   let store: LimitStore;
   if (c.redis_url) {
     const primary = new RedisLimitStore({ url: c.redis_url, commandTimeoutMs: c.redis_timeout_ms });
@@ -57,7 +66,7 @@ export function buildLimits(config: Config, deps: LimitsDeps): Limits {
   }
   const m = deps.metrics;
   const limiter = new Limiter({
-    rules: configuredRules(config),
+    rules: configured,
     store,
     cost: deps.cost,
     defaultMaxTokens: c.default_max_tokens,
@@ -78,6 +87,20 @@ export function buildLimits(config: Config, deps: LimitsDeps): Limits {
   return {
     limiter,
     risk,
+    configured,
+    roleDefaults,
+    reload: (records) => {
+      const own: LimitRule[] = [];
+      for (const r of records) {
+        try {
+          own.push(compileOrgRule(r.orgId, r.name, r.rule as OrgLimitRule, roleDefaults));
+        } catch (err) {
+          // Stored before a config change made it invalid (a role default it replaced is gone): skip it, loudly.
+          deps.log.warn({ org_id: r.orgId, limit: r.name, err: { message: (err as Error).message } }, 'ignoring an organization limit that no longer compiles');
+        }
+      }
+      limiter.setRules([...configured, ...own]);
+    },
     close: async () => {
       risk.close();
       await limiter.close();

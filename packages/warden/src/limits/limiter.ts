@@ -66,23 +66,28 @@ const QUOTA_UNIT: Record<LimitRule['metric'], string> = { requests: 'requests', 
  * actually used. See docs/limits.md for the model.
  */
 export class Limiter {
-  readonly #rules: LimitRule[];
+  #rules: LimitRule[] = [];
   readonly #store: LimitStore;
   readonly #sync: MemoryLimitStore | null;
   readonly #opts: LimiterOptions;
-  readonly #needsBody: boolean;
+  #needsBody = false;
 
   constructor(opts: LimiterOptions) {
     this.#opts = opts;
-    this.#rules = opts.rules;
     this.#store = opts.store;
     // The in-process store answers without a promise: no microtask per call on the default set-up.
     this.#sync = opts.store instanceof MemoryLimitStore ? opts.store : null;
-    this.#needsBody = opts.rules.some((r) => r.metric === 'tokens' || r.metric === 'spend_usd');
+    this.setRules(opts.rules);
   }
 
   get rules(): readonly LimitRule[] {
     return this.#rules;
+  }
+
+  /** Replaces the rule set (an org's rules changed); counters of unchanged rules carry on. */
+  setRules(rules: LimitRule[]): void {
+    this.#rules = rules;
+    this.#needsBody = rules.some((r) => r.metric === 'tokens' || r.metric === 'spend_usd');
   }
 
   /**
@@ -101,7 +106,7 @@ export class Limiter {
     const concRules: LimitRule[] = [];
     const subjects: string[] = [];
     for (const [rule, subject] of applicable) {
-      const key = `${rule.name}|${subject}`;
+      const key = `${rule.id}|${subject}`;
       if (rule.metric === 'concurrent') {
         concurrency.push({ key, limit: rule.limit });
         concRules.push(rule);
@@ -120,7 +125,7 @@ export class Limiter {
         const w = isWindow ? result.windows[i]! : null;
         const retryAfterS = w ? w.retryAfterS : 1;
         this.#opts.hooks?.decided?.('limited', rule);
-        const subject = isWindow ? subjects[i]! : concurrency[i - windows.length]!.key.slice(rule.name.length + 1);
+        const subject = isWindow ? subjects[i]! : concurrency[i - windows.length]!.key.slice(rule.id.length + 1);
         refused({ rule, subject, used: w ? w.used : result.inFlight[i - windows.length]!, retryAfterS });
         throw refusalError(rule, retryAfterS, windowRules, result);
       }

@@ -32,6 +32,8 @@ export interface LimitRuleConfig {
 
 export interface LimitRule {
   name: string;
+  /** Unique across orgs: the counters' key prefix (an org's rule is `org/<org>/<name>`). */
+  id: string;
   per: Scope;
   metric: Metric;
   limit: number;
@@ -73,6 +75,7 @@ export function compileRule(c: LimitRuleConfig, source: LimitRule['source']): Li
   });
   return {
     name: c.name,
+    id: c.name,
     per: c.per,
     metric,
     limit,
@@ -142,6 +145,21 @@ export function subjectOf(rule: LimitRule, call: LimitedCall): string | null {
     case 'global':
       return 'global';
   }
+}
+
+/** The fields of a rule an org admin sets through the admin API: a rule less its name. */
+export type OrgLimitRule = Omit<LimitRuleConfig, 'name'>;
+
+/**
+ * An org's own rule: it applies to that org's calls only, whatever its
+ * `match.org` says, and may replace only the role defaults (the operator's
+ * config rules keep applying to every org).
+ */
+export function compileOrgRule(orgId: string, name: string, rule: OrgLimitRule, roleDefaults: ReadonlySet<string>): LimitRule {
+  const bad = (rule.replaces ?? []).filter((r) => !roleDefaults.has(r));
+  if (bad.length) throw new Error(`limit "${name}": an organization's limit may replace only role defaults (${[...roleDefaults].join(', ')}), not ${bad.join(', ')}`);
+  const compiled = compileRule({ ...rule, name, match: { ...rule.match, org: [orgId] } }, 'org');
+  return { ...compiled, id: `org/${orgId}/${name}` };
 }
 
 /** The shipped per-role defaults (requests per minute per caller), overridable in config. */

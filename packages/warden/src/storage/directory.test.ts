@@ -134,6 +134,21 @@ describe.each([sqliteBackend(), postgresBackend()])('$name directory', (backend)
     expect(await d.deleteRolePermissions('org-a', 'agent')).toBe(true);
   });
 
+  it('stores org limit rules per org, replacing on update, and moves the keys revision so replicas reload them', async () => {
+    const store = await fresh();
+    const d = store.directory;
+    const rev = await store.keysRevision();
+    await d.setLimitRule({ orgId: 'org-a', name: 'tokens', rule: { per: 'org', tokens: 10, window: 'day' }, updatedAt: 1 });
+    await d.setLimitRule({ orgId: 'org-a', name: 'tokens', rule: { per: 'org', tokens: 20, window: 'day' }, updatedAt: 2 });
+    await d.setLimitRule({ orgId: 'org-b', name: 'tokens', rule: { per: 'key', requests: 5, window: 'minute' }, updatedAt: 3 });
+    expect(await d.listLimitRules('org-a')).toEqual([{ orgId: 'org-a', name: 'tokens', rule: { per: 'org', tokens: 20, window: 'day' }, updatedAt: 2 }]);
+    expect((await d.listLimitRules()).map((r) => r.orgId)).toEqual(['org-a', 'org-b']);
+    expect(await store.keysRevision()).toBeGreaterThan(rev);
+    expect(await d.deleteLimitRule('org-a', 'tokens')).toBe(true);
+    expect(await d.deleteLimitRule('org-a', 'tokens')).toBe(false);
+    expect(await d.listLimitRules('org-a')).toEqual([]);
+  });
+
   it('keeps the first system secret written, and lists every sealed value for rotation', async () => {
     const store = await fresh();
     const d = store.directory;

@@ -8,6 +8,7 @@ import type {
   RefreshTokenRecord,
   Role,
   RolePermissionsRecord,
+  LimitRuleRecord,
   SealedRow,
   SigningSecretRecord,
   UserPatch,
@@ -371,6 +372,29 @@ export class KyselyDirectory implements Directory {
     if (orgId !== undefined) q = q.where('org_id', '=', orgId);
     const rows = await q.orderBy('org_id').orderBy('role').execute();
     return rows.map((r) => ({ orgId: r.org_id, role: r.role as Role, permissions: JSON.parse(r.permissions) as string[], updatedAt: r.updated_at }));
+  }
+
+  async setLimitRule(r: LimitRuleRecord): Promise<void> {
+    const rule = JSON.stringify(r.rule);
+    await this.db
+      .insertInto('limit_rules')
+      .values({ org_id: r.orgId, name: r.name, rule, updated_at: r.updatedAt })
+      .onConflict((oc) => oc.columns(['org_id', 'name']).doUpdateSet({ rule, updated_at: r.updatedAt }))
+      .execute();
+    await this.hooks.authChanged();
+  }
+
+  async deleteLimitRule(orgId: string, name: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('limit_rules').where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+    await this.hooks.authChanged();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async listLimitRules(orgId?: string): Promise<LimitRuleRecord[]> {
+    let q = this.db.selectFrom('limit_rules').selectAll();
+    if (orgId !== undefined) q = q.where('org_id', '=', orgId);
+    const rows = await q.orderBy('org_id').orderBy('name').execute();
+    return rows.map((r) => ({ orgId: r.org_id, name: r.name, rule: JSON.parse(r.rule) as Record<string, unknown>, updatedAt: Number(r.updated_at) }));
   }
 
   async getSystemSecret(name: string): Promise<string | undefined> {

@@ -208,6 +208,19 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
         await createIdentity(db);
       },
     },
+    '0003_limit_rules': {
+      async up(db) {
+        // Per-org limits set through the admin API (config rules stay in the config).
+        await db.schema
+          .createTable('limit_rules')
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('rule', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('limit_rules_pk', ['org_id', 'name'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -122,6 +122,14 @@ export interface RolePermissionsTable {
   updated_at: number;
 }
 
+export interface LimitRulesTable {
+  org_id: string;
+  name: string;
+  /** The rule as JSON (limits/rules.ts LimitRuleConfig without its name). */
+  rule: string;
+  updated_at: number;
+}
+
 export interface SystemSecretsTable {
   name: string;
   sealed: string;
@@ -140,6 +148,7 @@ export interface Database {
   policies: PoliciesTable;
   role_permissions: RolePermissionsTable;
   system_secrets: SystemSecretsTable;
+  limit_rules: LimitRulesTable;
 }
 
 export type KeyRow = Selectable<KeysTable>;

@@ -187,6 +187,15 @@ export interface RolePermissionsRecord {
   updatedAt: number;
 }
 
+/** A per-org limit set through the admin API. */
+export interface LimitRuleRecord {
+  orgId: string;
+  name: string;
+  /** The rule's fields (per, metric, window, match, replaces), as limits/rules.ts reads them. */
+  rule: Record<string, unknown>;
+  updatedAt: number;
+}
+
 export type UserPatch = Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'roles' | 'projectId' | 'disabledAt'>>;
 
 /** A sealed value of any table, for master-key rotation. */
@@ -252,6 +261,9 @@ export interface Directory {
   setRolePermissions(r: RolePermissionsRecord): Promise<void>;
   deleteRolePermissions(orgId: string, role: Role): Promise<boolean>;
   listRolePermissions(orgId?: string): Promise<RolePermissionsRecord[]>;
+  setLimitRule(r: LimitRuleRecord): Promise<void>;
+  deleteLimitRule(orgId: string, name: string): Promise<boolean>;
+  listLimitRules(orgId?: string): Promise<LimitRuleRecord[]>;
 
   getSystemSecret(name: string): Promise<string | undefined>;
   /** Stores it unless one exists; returns the stored value (first writer wins across processes). */
