@@ -215,6 +215,8 @@ export const ConfigSchema = Type.Object(
         /** Replicas sharing the limits: in `open` mode each enforces 1/replicas of every limit while Redis is down. */
         replicas: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
         redis_timeout_ms: Type.Integer({ minimum: 1, maximum: 10_000, default: 250 }),
+        /** Prefix of every Redis key: separate Warden deployments sharing one Redis need different ones. */
+        redis_prefix: Type.String({ minLength: 1, maxLength: 100, default: 'warden:limits:' }),
       },
       { ...Strict, default: {} },
     ),

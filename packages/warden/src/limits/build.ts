@@ -46,7 +46,7 @@ export function buildLimits(config: Config, deps: LimitsDeps): Limits {
   if (!c.enabled) return { limiter: null, risk, configured, roleDefaults, reload: () => undefined, close: async () => risk.close() };
   let store: LimitStore;
   if (c.redis_url) {
-    const primary = new RedisLimitStore({ url: c.redis_url, commandTimeoutMs: c.redis_timeout_ms });
+    const primary = new RedisLimitStore({ url: c.redis_url, commandTimeoutMs: c.redis_timeout_ms, prefix: c.redis_prefix });
     store = new FailoverLimitStore(primary, {
       mode: c.on_redis_unavailable,
       replicas: c.replicas,
