@@ -10,7 +10,7 @@ import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain 
 import { LIMIT_RULES } from './lib/limit-rules.mjs';
 import { summarise } from './lib/profile.mjs';
 import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
-import { cpuNote, cpuTable, latencyTable, limitTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
+import { cpuNote, cpuTable, guardTable, latencyTable, limitTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench/results');
@@ -75,7 +75,7 @@ function estimateS() {
   const runs = MODES.length * TARGETS.length;
   const tput = runs * s.warmupS + s.reps * runs * (s.duration + 0.7);
   const lat = (runs * s.latencyWarmup + s.reps * runs * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
-  return PROFILE ? 3 * s.duration + 20 : tput + lat + 35; // + the policy and limit decision benchmarks
+  return PROFILE ? 3 * s.duration + 20 : tput + lat + 60; // + the policy and limit decision benchmarks
 }
 
 async function setup(dir, nodeArgs = []) {
@@ -343,6 +343,11 @@ function runLimitBench() {
   return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bench/lib/limit-bench.mjs')], { encoding: 'utf8', timeout: 120_000 }));
 }
 
+/** bench/lib/guard-bench.mjs in its own process: scanning throughput and the cost of inspecting a 2 KB request. */
+function runGuardBench() {
+  return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bench/lib/guard-bench.mjs')], { encoding: 'utf8', timeout: 180_000 }));
+}
+
 /** bench/lib/policy-bench.mjs in its own process, before the load runs, so nothing else competes with it. */
 function runPolicyBench() {
   const out = execFileSync(process.execPath, [join(ROOT, 'bench/lib/policy-bench.mjs')], { encoding: 'utf8', timeout: 120_000 });
@@ -384,6 +389,8 @@ async function main() {
     log(`policy decisions (own process): ${Object.entries(policy.actions).map(([a, r]) => `${a} cached p50 ${r.cached.p50Us.toFixed(1)} us, uncached p50 ${r.uncached.p50Us.toFixed(1)} us`).join('; ')}`);
     const limits = runLimitBench();
     log(`limit decisions (own process): in-process p50 ${limits.memory.p50Us.toFixed(1)} us, Redis p50 ${limits.redis.p50Us.toFixed(1)} us`);
+    const guard = runGuardBench();
+    log(`guardrails (own process): PII + secrets scan ${guard.scanMBs.toFixed(0)} MB/s (JSON.parse ${guard.parseMBs.toFixed(0)} MB/s), 2 KB request p99 ${guard.inspect2k.p99Us.toFixed(0)} us`);
     const r = await benchmark(dir);
     const res = {
       date: new Date().toISOString(),
@@ -394,6 +401,7 @@ async function main() {
       ...r,
       policy,
       limits,
+      guard,
     };
     log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition; floor columns are reference only) ==\n`);
     log(throughputTable(res));
@@ -406,6 +414,8 @@ async function main() {
     log(policyTable(res));
     log(`\n== Limit decision latency ==\n`);
     log(limitTable(res));
+    log(`\n== Guardrails ==\n`);
+    log(guardTable(res));
     log(`\npipeline: ${res.pipeline}`);
     if (res.problems.length) log(`\nPROBLEMS:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
     log(`\ntargets: ${res.targets.filter((t) => t.target !== null).map((t) => `${t.id} ${!t.valid ? 'INVALID' : t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`);

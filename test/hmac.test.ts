@@ -135,7 +135,8 @@ describe('refused signatures', () => {
     expect((await send(rid('first'))).status).toBe(200);
     const id = rid('replay');
     expectError(await send(id), 401, 'invalid_signature');
-    expect((await eventOf(s, 'auth.failure', id)).detail).toEqual({ reason: 'replayed_nonce', via: 'hmac' });
+    // Every event also carries its risk (docs/guardrails.md): an unauthenticated request is at least medium.
+    expect((await eventOf(s, 'auth.failure', id)).detail).toEqual({ reason: 'replayed_nonce', via: 'hmac', risk: expect.any(Number), risk_level: expect.stringMatching(/^(medium|high|critical)$/) });
   });
 
   it('missing signature headers are named in the message', async () => {

@@ -206,12 +206,12 @@ describe('admin changes are audited', () => {
       const e = last(kind);
       expect(e, kind).toBeDefined();
       expect(e).toMatchObject({ key_id: adminKeyId, org_id: 'default', status: expect.any(Number), decision: null });
-      expect(Object.keys(e.detail).sort(), kind).toEqual(['after', 'before', 'target']);
+      expect(Object.keys(e.detail).sort(), kind).toEqual(['after', 'before', 'risk', 'risk_level', 'target']);
     }
     expect(last('admin.user.create').detail).toMatchObject({ target: { user_id: u.id }, before: null, after: { id: u.id, roles: ['user'], has_password: true } });
     expect(last('admin.user.update').detail).toMatchObject({ target: { user_id: u.id, password_changed: true }, before: { roles: ['user'] }, after: { roles: ['agent'] } });
-    expect(last('admin.role.update').detail).toEqual({ target: { role: 'guest', org_id: 'default' }, before: { permissions: ['models:read'] }, after: { permissions: ['models:read', 'tools:list'] } });
-    expect(last('admin.role.reset').detail).toEqual({ target: { role: 'guest', org_id: 'default' }, before: { permissions: ['models:read', 'tools:list'] }, after: { permissions: ['models:read'] } });
+    expect(last('admin.role.update').detail).toMatchObject({ target: { role: 'guest', org_id: 'default' }, before: { permissions: ['models:read'] }, after: { permissions: ['models:read', 'tools:list'] } });
+    expect(last('admin.role.reset').detail).toMatchObject({ target: { role: 'guest', org_id: 'default' }, before: { permissions: ['models:read', 'tools:list'] }, after: { permissions: ['models:read'] } });
     expect(last('admin.key.create').detail).toMatchObject({ target: { target_key_id: k.body.id }, before: null, after: { id: k.body.id, role: 'user', revokedAt: null } });
     expect(last('admin.key.revoke').detail).toMatchObject({ before: { id: k.body.id, revokedAt: null }, after: { id: k.body.id, revokedAt: expect.any(Number) } });
     expect(last('admin.signing_secret.create').detail).toMatchObject({ target: { signing_secret_id: sec.body.id }, before: null, after: { name: 'audited', revoked_at: null } });

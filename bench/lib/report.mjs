@@ -160,6 +160,24 @@ export function limitTable(res) {
   return table(['store', 'samples', 'p50 us', 'p99 us', 'p50 / direct call p50'], rows, ['l', 'r', 'r', 'r', 'r']);
 }
 
+export function guardTable(res) {
+  const g = res.guard;
+  const base = res.latency?.nonstream?.median?.directP50; // ms
+  return table(
+    ['measure', 'value', 'baseline (same run)', 'ratio', 'target', 'result'],
+    [
+      ['PII + secrets scan, one core', `${g.scanMBs.toFixed(0)} MB/s`, `JSON.parse ${g.parseMBs.toFixed(0)} MB/s`, (g.scanMBs / g.parseMBs).toFixed(2), '>= 50 MB/s', g.scanMBs >= 50 ? 'PASS' : 'FAIL'],
+      ['inspect a 2 KB chat request, p50', `${g.inspect2k.p50Us.toFixed(1)} us`, base ? `direct call p50 ${(base * 1000).toFixed(0)} us` : '-', base ? (g.inspect2k.p50Us / 1000 / base).toFixed(3) : '-', '', ''],
+      ['inspect a 2 KB chat request, p99', `${g.inspect2k.p99Us.toFixed(1)} us`, '', '', '<= 200 us', g.inspect2k.p99Us <= 200 ? 'PASS' : 'FAIL'],
+    ],
+    ['l', 'r', 'l', 'r', 'l', 'l'],
+  );
+}
+
+export function guardNote() {
+  return '`bench/lib/guard-bench.mjs`, its own process: the PII and secrets detectors over 8 MiB of prompt-like text (prose with emails, IPs, URLs, code, log lines and order numbers), best of 3; and `Guard.inspectRequest` on a chat request with a 2 KB user message (PII, secrets and prompt-injection scoring), 5000 times after 500 warm-up calls.';
+}
+
 export function limitNote() {
   return 'One decision = `Limiter.admit()` plus `settle()` for a chat call under the two rules the gateway above also runs with (a per-caller request limit and a per-org token limit, so the prompt is tokenized with o200k_base and a reservation is made and settled), sequentially in its own process. With Redis that is one Lua script (EVALSHA) per decision plus one per settlement. The baseline is the direct call\'s p50 at 1 connection from this same run.';
 }
@@ -203,6 +221,7 @@ export function section(res) {
   if (res.policy) {
     lines.push('', '### Policy decision latency (PolicyEngine.decide, its own process)', '', policyTable(res), '', policyNote(res));
     if (res.limits) lines.push('', '### Limit decision latency (Limiter.admit + settle, its own process)', '', limitTable(res), '', limitNote());
+    if (res.guard) lines.push('', '### Guardrails', '', guardTable(res), '', guardNote());
   }
   if (res.problems.length) lines.push('', '### Problems', '', problems(res));
   lines.push(END);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { EventWriter, WorkerEventStore, inlineEventStore } from './events/index.js';
 import { policyDecisionEvent } from './http/context.js';
+import { buildGuard } from './guard/index.js';
 import { buildServer } from './http/server.js';
 import { buildLimits } from './limits/build.js';
 import { buildPolicies } from './policy/service.js';
@@ -133,6 +134,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     ...identity,
     policies,
     limits,
+    guard: buildGuard(config, ring),
     reloadLimits,
     decisionEvent: (request, action, resource, d) => {
       if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, writer, action, resource, d);

@@ -94,6 +94,25 @@ const LimitRuleSchema = Type.Object(
   Strict,
 );
 
+const guardAction = (d?: string) =>
+  Type.Union([Type.Literal('block'), Type.Literal('redact'), Type.Literal('flag'), Type.Literal('off')], d ? { default: d } : {});
+const GuardAction = guardAction();
+const GuardActions = Type.Object({ pii: Type.Optional(GuardAction), secret: Type.Optional(GuardAction), injection: Type.Optional(GuardAction) }, Strict);
+
+/** Guardrail actions for the calls a rule matches; the first matching rule wins. */
+const GuardRule = Type.Object(
+  {
+    match: Type.Optional(
+      Type.Object({ org: Type.Optional(Globs), project: Type.Optional(Globs), route: Type.Optional(Globs), model: Type.Optional(Globs), tool: Type.Optional(Globs) }, Strict),
+    ),
+    /** Per category. */
+    actions: Type.Optional(GuardActions),
+    /** Per finding type (e.g. CREDIT_CARD: block), over the category's action. */
+    types: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' }), GuardAction)),
+  },
+  Strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -217,6 +236,20 @@ export const ConfigSchema = Type.Object(
         redis_timeout_ms: Type.Integer({ minimum: 1, maximum: 10_000, default: 250 }),
         /** Prefix of every Redis key: separate Warden deployments sharing one Redis need different ones. */
         redis_prefix: Type.String({ minLength: 1, maxLength: 100, default: 'warden:limits:' }),
+      },
+      { ...Strict, default: {} },
+    ),
+    guard: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        /** Findings below this confidence are ignored. */
+        min_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+        /** What happens to each category when no rule says otherwise: record only, by default. */
+        actions: Type.Object(
+          { pii: guardAction('flag'), secret: guardAction('flag'), injection: guardAction('flag') },
+          { ...Strict, default: {} },
+        ),
+        rules: Type.Array(GuardRule, { default: [] }),
       },
       { ...Strict, default: {} },
     ),

@@ -156,6 +156,11 @@ export const ERRORS = {
   policy_not_found: { type: 'not_found', status: 404, message: 'There is no policy with this name in your organization.' },
   limit_not_found: { type: 'not_found', status: 404, message: 'Your organization has no limit with this name (limits from the configuration file cannot be changed here).' },
   signing_secret_not_found: { type: 'not_found', status: 404, message: 'There is no signing secret with this id in your organization.' },
+  content_blocked: {
+    type: 'authorization',
+    status: 403,
+    message: 'The request was blocked by a guardrail.',
+  },
   rate_limited: {
     type: 'rate_limit',
     status: 429,

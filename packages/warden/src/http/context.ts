@@ -1,7 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type EventDraft, type EventWriter, type WardenEvent, blankEvent, eventJson, newDraft, uuidv7 } from '../events/index.js';
 import type { Permission, Principal } from '../identity/index.js';
-import type { Admission, Limiter } from '../limits/index.js';
+import type { GuardVerdict } from '../guard/guard.js';
+import type { Admission, Limiter, RiskLedger } from '../limits/index.js';
+import { requestRisk } from './guard.js';
 import { settleLimits } from './limits.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
 
@@ -28,6 +30,8 @@ export interface RequestContext {
   admission: Admission | null;
   /** RateLimit-Policy / RateLimit fields for the response, as [name, value, name, value]. */
   limitHeaders: string[] | null;
+  /** What the guardrails found in the request (null: not inspected). */
+  guard: GuardVerdict | null;
 }
 
 declare module 'fastify' {
@@ -79,11 +83,12 @@ export function startContext(request: FastifyRequest): RequestContext {
     onAbort: null,
     admission: null,
     limitHeaders: null,
+    guard: null,
   };
 }
 
 export interface FinalizeDeps {
-  limits: { limiter: Limiter | null };
+  limits: { limiter: Limiter | null; risk: RiskLedger };
   writer: EventWriter;
   metrics: GatewayMetrics;
   requestLog: RequestLog;
@@ -127,7 +132,7 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
     errorType: d.errorType,
     errorCode: d.errorCode ?? (aborted ? 'client_closed' : null),
     decision: d.decision,
-    detail: d.detail,
+    detail: withRisk(d.detail, requestRisk(request, deps.limits.risk)),
   };
   deps.metrics.observe(event, route);
   const audit = ctx.config.audited === true || SECURITY_KINDS.has(d.kind);
@@ -136,6 +141,11 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
   const json = eventJson(event);
   if (audit) deps.writer.emitJson(json);
   deps.requestLog.write(json);
+}
+
+/** Every request event carries its risk score and level (docs/guardrails.md). */
+function withRisk(detail: Record<string, unknown> | null, r: { score: number; level: string }): Record<string, unknown> {
+  return detail === null ? { risk: r.score, risk_level: r.level } : { ...detail, risk: r.score, risk_level: r.level };
 }
 
 /** Request events that are security events: recorded even on routes that are not otherwise audited. */

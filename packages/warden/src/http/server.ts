@@ -6,6 +6,7 @@ import type { EventWriter } from '../events/index.js';
 import { AuthFailure, RevokedKeyError, type CallerAuthenticator, type Permission, type Principal, type RolePermissions, type SessionService } from '../identity/index.js';
 import type { AuthzDecision } from '../policy/index.js';
 import type { PolicyService } from '../policy/service.js';
+import type { Guard } from '../guard/guard.js';
 import type { Limits } from '../limits/build.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
@@ -50,6 +51,7 @@ export interface ServerDeps {
   secretBox: SecretBox;
   policies: PolicyService;
   limits: Limits;
+  guard: Guard | null;
   /** Re-reads every org's own limits into the limiter (after an admin change, and on every auth revision change). */
   reloadLimits: () => Promise<void>;
   /** Records a policy decision as its own policy.decision event, as config.policy.decision_events says. */
@@ -216,6 +218,8 @@ function authFailure(request: FastifyRequest, err: unknown, deps: ServerDeps): u
       d.agentId = err.attribution.agentId ?? null;
     }
     deps.metrics.authFailures.inc({ reason });
+    // Part of this client's recent behaviour, which its risk score counts.
+    deps.limits.risk.raise(`ip:${request.ip}`);
   }
   return err;
 }

@@ -8,6 +8,7 @@ export {
   createMasterKeyRing,
   readMasterKeyFile,
   generateMasterKey,
+  deriveKey,
 } from './master-key.js';
 export type { MasterKeyRing, MasterKeySource, LoadMasterKeysOptions } from './master-key.js';
 export { SecretBox, ENVELOPE_PREFIX } from './secret-box.js';

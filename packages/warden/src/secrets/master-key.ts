@@ -3,7 +3,7 @@
  * Keys come from WARDEN_MASTER_KEY (+ WARDEN_MASTER_KEY_PREVIOUS), else a key
  * file, else — on first start or in the demo — a freshly generated key file.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, hkdfSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { MasterKeyError } from './errors.js';
 import { readKeyFileLines, writeKeyFile } from './key-file.js';
@@ -192,4 +192,13 @@ export function loadMasterKeys(opts: LoadMasterKeysOptions = {}): MasterKeyRing 
   const theirs = readMasterKeyFile(path);
   if (!theirs) throw new MasterKeyError(`the master key file ${path} vanished while it was being created`);
   return theirs;
+}
+
+/**
+ * A 32-byte key for another purpose (HKDF-SHA256 of the current master key
+ * with `info`), so no other part of Warden handles the master key itself.
+ * It changes when the master key is rotated.
+ */
+export function deriveKey(ring: MasterKeyRing, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', keyMaterial(ring.current), Buffer.alloc(0), info, 32));
 }

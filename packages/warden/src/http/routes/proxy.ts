@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
+import { addDetail } from '../../events/index.js';
 import { keyAllowsModel } from '../../identity/index.js';
 import type { AuthzDecision } from '../../policy/index.js';
 import { PROXY_ROUTES, type Provider, type ProxyRoute, type UpstreamAnswer } from '../../proxy/index.js';
+import { inspectLlmRequest, requestRisk } from '../guard.js';
 import { limitRequest } from '../limits.js';
 import type { ServerDeps } from '../server.js';
 
@@ -62,29 +64,35 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
   if (!provider) throw new WardenError('unknown_model', `No configured provider serves the model "${model}" on ${route.path}.`);
   draft.provider = provider.name;
   const principal = ctx.principal!;
+  // Inspect before deciding: policies see the request's risk (context.risk), findings included.
+  const guarded = inspectLlmRequest(request, deps, json, model);
+  const risk = Math.round(requestRisk(request, deps.limits.risk).score * 100) / 100; // 0.01 steps keep decisions cacheable
   const verdict = deps.policies.engine.decide({
     principal,
     action: 'llm:call',
     resource: { type: 'Model', id: model, provider: provider.name },
-    context: { now: ctx.ts, clientIp: request.ip, route: ctx.route, stream: json.stream === true },
+    context: { now: ctx.ts, clientIp: request.ip, route: ctx.route, stream: json.stream === true, risk },
   });
   draft.decision = verdict.decision;
   // The call's own event names the deciding policies (and any that failed to
   // evaluate and were skipped), so an allow is on record without a second event.
   draft.detail = decisionDetail(verdict, json.stream === true);
+  if (guarded && guarded.findings.length) addDetail(draft, { guard: { action: guarded.action, types: [...new Set(guarded.findings.map((f) => f.type))] } });
   deps.decisionEvent(request, 'llm:call', { type: 'Model', id: model }, verdict);
   if (verdict.decision === 'deny') {
     const by = verdict.reason === 'error' ? ` (${verdict.errors[0] ?? 'the decision failed'})` : verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
     throw new WardenError('policy_denied', `A policy does not allow this call to "${model}"${by}.`);
   }
+  // A redacted body is what goes upstream.
+  const upstreamBody = guarded?.redacted ? Buffer.from(JSON.stringify(json)) : raw;
   const limited = limitRequest(request, deps, model, { body: json, embeddings: route.format === 'embeddings' });
   if (limited) {
     limited.then(
-      () => forward(route, request, reply, deps, provider, model, json, raw),
+      () => forward(route, request, reply, deps, provider, model, json, upstreamBody),
       (err: unknown) => void reply.send(err),
     );
   } else {
-    forward(route, request, reply, deps, provider, model, json, raw);
+    forward(route, request, reply, deps, provider, model, json, upstreamBody);
   }
 }
 

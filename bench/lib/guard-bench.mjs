@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Guardrail speed: PII + secrets scanning throughput (MB/s, one core) on mixed prompt-like
+// text, against JSON.parse of the same bytes as the same-run baseline, and the added latency
+// of inspecting a 2 KB chat request (PII, secrets and prompt-injection scoring, p50/p99).
+// Run as its own process by bench/run.mjs (and `npm run eval:guard`); prints one JSON object.
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const G = await import(join(ROOT, 'packages/warden/dist/guard/index.js'));
+
+// Deterministic mixed text: prose, code, logs, with an occasional email, IP, URL and key-like token.
+let seed = 7;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const WORDS = 'the of and to in is you that it for on with as was at by this have from or one had not but what all were when we there can an your which their said if do will each about how up out them then she many some so these would other into has more her two like him see time could no make than first been its who now people my made over did down only way find use may water long little very after words called just where most know'.split(' ');
+const PIECES = [
+  () => `contact ${WORDS[(rnd() * WORDS.length) | 0]}.${(rnd() * 1000) | 0}@example.com`,
+  () => `server 10.${(rnd() * 255) | 0}.${(rnd() * 255) | 0}.${(rnd() * 255) | 0} responded`,
+  () => `see https://docs.example.com/page/${(rnd() * 1e6) | 0}`,
+  () => `const total = items.reduce((a, b) => a + b.price * ${(rnd() * 10) | 0}, 0);`,
+  () => `2026-11-${10 + ((rnd() * 18) | 0)}T12:00:00Z INFO request ${(rnd() * 1e9) | 0} took ${(rnd() * 900) | 0} ms`,
+  () => `order #${(rnd() * 1e8) | 0} shipped, version 4.${(rnd() * 20) | 0}.${(rnd() * 9) | 0}`,
+];
+function text(bytes) {
+  let s = '';
+  while (s.length < bytes) s += rnd() < 0.08 ? `${PIECES[(rnd() * PIECES.length) | 0]()} ` : `${WORDS[(rnd() * WORDS.length) | 0]} `;
+  return s.slice(0, bytes);
+}
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+
+const scanner = new G.ContentScanner([new G.SecretsDetector(), new G.PiiDetector()], Buffer.alloc(32, 1));
+const big = text(8 * 2 ** 20);
+const json = JSON.stringify({ text: big });
+const mbps = (fn, reps) => {
+  fn();
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  return big.length / 2 ** 20 / best;
+};
+const scanMBs = mbps(() => scanner.scan(big, 0.5), 3);
+const parseMBs = mbps(() => JSON.parse(json), 3);
+
+const guard = new G.Guard({ min_confidence: 0.5, actions: { pii: 'flag', secret: 'flag', injection: 'flag' }, rules: [] }, scanner, new G.InjectionDetector());
+const prompt = text(2048);
+const target = { orgId: 'default', projectId: null, route: '/v1/chat/completions', model: 'gpt-4o-mini' };
+const N = Number(process.env.BENCH_GUARD_N ?? 5000);
+const t = new Float64Array(N);
+for (let i = -500; i < N; i++) {
+  const body = { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: prompt }] };
+  const s = process.hrtime.bigint();
+  guard.inspectRequest(body, target);
+  if (i >= 0) t[i] = Number(process.hrtime.bigint() - s) / 1000;
+}
+const sorted = Array.from(t).sort((a, b) => a - b);
+process.stdout.write(`${JSON.stringify({ scanMBs, parseMBs, inspect2k: { n: N, p50Us: pct(sorted, 0.5), p99Us: pct(sorted, 0.99) } })}\n`);

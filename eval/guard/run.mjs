@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// `npm run eval:guard`: precision, recall and F1 of Warden's guardrail detectors on the
+// labelled corpora in this folder (written for this project), against the targets of the
+// guardrails issue. A finding matches a labelled span when the types are equal and the
+// spans overlap by at least half of the longer one; each labelled span matches once.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '../..');
+const G = await import(join(ROOT, 'packages/warden/dist/guard/index.js'));
+
+const CHECKSUMMED = ['CREDIT_CARD', 'IBAN_CODE', 'UK_NHS', 'CRYPTO'];
+const STRUCTURED = ['EMAIL_ADDRESS', 'PHONE_NUMBER', 'IP_ADDRESS', 'MAC_ADDRESS', 'URL', 'US_SSN'];
+
+const lines = (f) => readFileSync(join(HERE, f), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const overlaps = (a, b) => Math.min(a.end, b.end) - Math.max(a.start, b.start) >= Math.max(a.end - a.start, b.end - b.start) / 2;
+
+// Each corpus labels one category (the secrets corpus does not label the emails in its .env files): score that category only.
+function scoreSpans(scanner, rows, category) {
+  const per = new Map();
+  const t = (type) => per.get(type) ?? (per.set(type, { tp: 0, fp: 0, fn: 0 }), per.get(type));
+  for (const row of rows) {
+    const found = scanner.scan(row.text, 0.5).filter((f) => f.category === category);
+    const used = new Set();
+    for (const f of found) {
+      const i = row.spans.findIndex((s, j) => !used.has(j) && s.type === f.type && overlaps(s, f));
+      if (i >= 0) {
+        used.add(i);
+        t(f.type).tp++;
+      } else t(f.type).fp++;
+    }
+    row.spans.forEach((s, j) => {
+      if (!used.has(j)) t(s.type).fn++;
+    });
+  }
+  return per;
+}
+
+const prf = ({ tp, fp, fn }) => {
+  const p = tp + fp ? tp / (tp + fp) : 1;
+  const r = tp + fn ? tp / (tp + fn) : 1;
+  return { p, r, f1: p + r ? (2 * p * r) / (p + r) : 0 };
+};
+
+const scanner = new G.ContentScanner([new G.SecretsDetector(), new G.PiiDetector()], Buffer.alloc(32));
+const inj = new G.InjectionDetector();
+const exists = (f) => existsSync(join(HERE, f));
+
+/** One corpus set: `prefix` '' (the development corpora) or 'holdout-' (written apart from the detectors, never tuned on). */
+function evaluate(label, prefix) {
+  const out = { entities: {}, injection: {}, targets: [] };
+  console.log(`\n## ${label}`);
+  for (const [name, file, category] of [['PII', `${prefix}pii.jsonl`, 'pii'], ['secrets', `${prefix}secrets.jsonl`, 'secret']]) {
+    if (!exists(file)) continue;
+    const rows = lines(file);
+    const per = scoreSpans(scanner, rows, category);
+    const negatives = rows.filter((r) => r.spans.length === 0).length;
+    console.log(`\n${name} (${file}): ${rows.length} samples (${negatives} hard negatives with nothing to find)\n`);
+    console.log('| type | labelled | found | TP | FP | FN | precision | recall | F1 |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [type, c] of [...per].sort()) {
+      const { p, r, f1 } = prf(c);
+      out.entities[type] = { ...c, precision: p, recall: r, f1 };
+      console.log(`| ${type} | ${c.tp + c.fn} | ${c.tp + c.fp} | ${c.tp} | ${c.fp} | ${c.fn} | ${p.toFixed(3)} | ${r.toFixed(3)} | ${f1.toFixed(3)} |`);
+    }
+  }
+  const file = `${prefix}injection.jsonl`;
+  if (exists(file)) {
+    let tp = 0, fn = 0, fp = 0, tn = 0;
+    const fam = new Map();
+    for (const row of lines(file)) {
+      const hit = inj.score(row.text, row.source ?? 'user').score >= G.INJECTION_THRESHOLD;
+      if (row.label === 'injection') {
+        if (hit) tp++;
+        else fn++;
+        const f = fam.get(row.family) ?? { n: 0, hit: 0 };
+        f.n++;
+        if (hit) f.hit++;
+        fam.set(row.family, f);
+      } else if (hit) fp++;
+      else tn++;
+    }
+    const recall = tp / (tp + fn), fpr = fp / (fp + tn), precision = tp / (tp + fp || 1);
+    out.injection = { injections: tp + fn, benign: fp + tn, recall, fpr, precision, f1: (2 * precision * recall) / (precision + recall || 1) };
+    console.log(`\nprompt injection (${file}): ${tp + fn} injections, ${fp + tn} benign prompts (threshold ${G.INJECTION_THRESHOLD})`);
+    console.log(`recall ${recall.toFixed(3)}, false-positive rate on benign ${fpr.toFixed(3)} (${fp} of ${fp + tn}), precision ${precision.toFixed(3)}, F1 ${out.injection.f1.toFixed(3)}`);
+    console.log(`recall per family: ${[...fam].map(([k, v]) => `${k} ${(v.hit / v.n).toFixed(2)} (${v.n})`).join(', ')}`);
+  }
+  const target = (what, value, op, bound) => {
+    const pass = op === '>=' ? value >= bound : value <= bound;
+    out.targets.push({ what, value, bound, op, pass });
+    return `${pass ? 'PASS' : 'FAIL'} ${what} ${value.toFixed(3)} (${op} ${bound})`;
+  };
+  console.log(`\ntargets (${label}):`);
+  for (const t of CHECKSUMMED) if (out.entities[t]) console.log(`  ${target(`F1 ${t}`, out.entities[t].f1, '>=', 0.95)}`);
+  for (const t of STRUCTURED) if (out.entities[t]) console.log(`  ${target(`F1 ${t}`, out.entities[t].f1, '>=', 0.9)}`);
+  if (out.injection.recall !== undefined) {
+    console.log(`  ${target('injection recall', out.injection.recall, '>=', 0.85)}`);
+    console.log(`  ${target('false positives on benign prompts', out.injection.fpr, '<=', 0.02)}`);
+  }
+  return out;
+}
+
+const results = { development: evaluate('development corpora (the detectors were tuned on these)', '') };
+if (exists('holdout-pii.jsonl') || exists('holdout-injection.jsonl')) results.holdout = evaluate('held-out corpora (written apart from the detectors, never tuned on)', 'holdout-');
+if (process.argv.includes('--json')) console.log(JSON.stringify(results));
+process.exitCode = Object.values(results).every((r) => r.targets.every((t) => t.pass)) ? 0 : 1;
