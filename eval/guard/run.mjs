@@ -2,8 +2,9 @@
 // `npm run eval:guard`: precision, recall and F1 of Warden's guardrail detectors on the
 // labelled corpora in this folder (written for this project), against the targets of the
 // guardrails issue. A finding matches a labelled span when the types are equal and the
-// spans overlap by at least half of the longer one; each labelled span matches once.
-import { existsSync, readFileSync } from 'node:fs';
+// spans overlap by at least half of the longer one; each labelled span matches once
+// (packages/warden/src/guard/corpus.ts, shared with the detectors' tests).
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,29 +15,10 @@ const G = await import(join(ROOT, 'packages/warden/dist/guard/index.js'));
 const CHECKSUMMED = ['CREDIT_CARD', 'IBAN_CODE', 'UK_NHS', 'CRYPTO'];
 const STRUCTURED = ['EMAIL_ADDRESS', 'PHONE_NUMBER', 'IP_ADDRESS', 'MAC_ADDRESS', 'URL', 'US_SSN'];
 
-const lines = (f) => readFileSync(join(HERE, f), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-const overlaps = (a, b) => Math.min(a.end, b.end) - Math.max(a.start, b.start) >= Math.max(a.end - a.start, b.end - b.start) / 2;
-
+const C = await import(join(ROOT, 'packages/warden/dist/guard/corpus.js'));
+const lines = (f) => C.readCorpus(join(HERE, f));
 // Each corpus labels one category (the secrets corpus does not label the emails in its .env files): score that category only.
-function scoreSpans(scanner, rows, category) {
-  const per = new Map();
-  const t = (type) => per.get(type) ?? (per.set(type, { tp: 0, fp: 0, fn: 0 }), per.get(type));
-  for (const row of rows) {
-    const found = scanner.scan(row.text, 0.5).filter((f) => f.category === category);
-    const used = new Set();
-    for (const f of found) {
-      const i = row.spans.findIndex((s, j) => !used.has(j) && s.type === f.type && overlaps(s, f));
-      if (i >= 0) {
-        used.add(i);
-        t(f.type).tp++;
-      } else t(f.type).fp++;
-    }
-    row.spans.forEach((s, j) => {
-      if (!used.has(j)) t(s.type).fn++;
-    });
-  }
-  return per;
-}
+const scoreSpans = (scanner, rows, category) => C.scoreCorpus(rows, (text) => scanner.scan(text, 0.5).filter((f) => f.category === category));
 
 const prf = ({ tp, fp, fn }) => {
   const p = tp + fp ? tp / (tp + fp) : 1;

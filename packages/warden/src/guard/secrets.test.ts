@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { f1, readCorpus, scoreCorpus } from './corpus.js';
 import type { Finding } from './finding.js';
 import { SecretsDetector } from './secrets.js';
 
@@ -158,42 +158,10 @@ describe('SecretsDetector', () => {
   });
 });
 
-interface Span {
-  type: string;
-  start: number;
-  end: number;
-}
-
-/** Same type, and the spans overlap by at least half of the longer one. */
-function matches(a: Span, b: Span): boolean {
-  const overlap = Math.min(a.end, b.end) - Math.max(a.start, b.start);
-  return a.type === b.type && overlap >= Math.max(a.end - a.start, b.end - b.start) / 2;
-}
 
 describe('SecretsDetector on eval/guard/secrets.jsonl', () => {
-  const rows = readFileSync(new URL('../../../../eval/guard/secrets.jsonl', import.meta.url), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as { id: string; text: string; spans: Span[] });
-  const counts = new Map<string, { tp: number; fp: number; fn: number }>();
-  const count = (type: string): { tp: number; fp: number; fn: number } => {
-    const c = counts.get(type) ?? { tp: 0, fp: 0, fn: 0 };
-    counts.set(type, c);
-    return c;
-  };
-  for (const row of rows) {
-    const found = detector.detect(row.text);
-    const used = new Set<number>();
-    for (const span of row.spans) {
-      const i = found.findIndex((f, j) => !used.has(j) && matches(f, span));
-      if (i >= 0) used.add(i);
-      count(span.type)[i >= 0 ? 'tp' : 'fn'] += 1;
-    }
-    found.forEach((f, j) => {
-      if (!used.has(j)) count(f.type).fp += 1;
-    });
-  }
-  const f1 = ({ tp, fp, fn }: { tp: number; fp: number; fn: number }): number => (tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
+  const rows = readCorpus(new URL('../../../../eval/guard/secrets.jsonl', import.meta.url));
+  const counts = scoreCorpus(rows, (text) => detector.detect(text));
 
   it('has at least 350 rows, 120 of them negatives', () => {
     expect(rows.length).toBeGreaterThanOrEqual(350);
