@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './helpers.js';
-import { call, eventOf, expectError, expectNowhere, rid } from './identity-helpers.js';
+import { call, eventOf, expectError, expectNowhere, findingOf, rid } from './identity-helpers.js';
 
 // Format-valid, made-up values (the AWS key is not AWS's documented example, which is allowlisted).
 const EMAIL = 'jane.doe.test@example.org';
@@ -36,7 +36,7 @@ describe('flag (the default)', () => {
     const r = await chat(s, [user(`My email is ${EMAIL} and my key is ${AWS}, card ${CARD}`)], { id });
     expect(r.status).toBe(200);
     expect(upstreamBody(s, id).messages[0].content).toContain(AWS);
-    const ev = await eventOf(s, 'guard.finding', id);
+    const ev = await findingOf(s, id);
     expect(ev.detail).toMatchObject({ action: 'flag', decision: 'allow', types: expect.arrayContaining(['EMAIL_ADDRESS', 'AWS_ACCESS_KEY', 'CREDIT_CARD']) });
     expect(['medium', 'high', 'critical']).toContain(ev.detail.severity);
     expect(ev.detail.risk).toBeGreaterThan(0.5);
@@ -55,8 +55,25 @@ describe('flag (the default)', () => {
     const b = rid('hash-b');
     await chat(s, [user(`key ${AWS}`)], { id: a });
     await chat(s, [user(`again: ${AWS}`)], { id: b });
-    const h = async (id: string) => (await eventOf(s, 'guard.finding', id)).detail.findings[0].hash;
+    const h = async (id: string) => (await findingOf(s, id)).detail.findings[0].hash;
     expect(await h(a)).toBe(await h(b));
+  });
+
+  it('every security event carries its type, severity, a description, the client IP, the user and risk indicators', async () => {
+    const bad = rid('sec-auth');
+    expect((await call(s, 'POST', '/v1/chat/completions', { auth: 'wdn_not-a-real-key', body: { model: 'gpt-4o-mini', messages: [] }, headers: { 'x-request-id': bad } })).status).toBe(401);
+    const found = rid('sec-finding');
+    await chat(s, [user(`key ${AWS}`)], { id: found });
+    for (const [kind, id] of [['auth.failure', bad], ['guard.finding', found]] as const) {
+      const ev = await (kind === 'guard.finding' ? findingOf(s, id) : eventOf(s, kind, id));
+      expect(ev.kind).toBe(kind);
+      expect(['low', 'medium', 'high', 'critical'], kind).toContain(ev.detail.severity);
+      expect(ev.detail.description, kind).toMatch(/\w+ .*\./);
+      expect(ev.client_ip, kind).toMatch(/127\.0\.0\.1/);
+      expect(ev.detail.risk_indicators.length, kind).toBeGreaterThan(0);
+    }
+    expect((await eventOf(s, 'auth.failure', bad)).detail.risk_indicators).toContain('no_auth');
+    expect((await findingOf(s, found)).key_id).toBeTruthy();
   });
 
   it('puts a risk score and level on every event, low for a plain call', async () => {
@@ -89,7 +106,7 @@ describe('block and redact by rule', () => {
     expect(r.body.error.message).toContain('AWS_ACCESS_KEY');
     expect(JSON.stringify(r.body)).not.toContain(AWS);
     expect(s.mock.requests.some((q) => q.headers['x-request-id'] === id)).toBe(false);
-    const ev = await eventOf(s, 'guard.finding', id);
+    const ev = await findingOf(s, id);
     expect(ev.detail).toMatchObject({ action: 'block', decision: 'deny' });
   });
 
@@ -100,7 +117,7 @@ describe('block and redact by rule', () => {
     const sent = upstreamBody(s, id).messages;
     expect(sent[0].content).toBe('Reply to [EMAIL_ADDRESS_1].');
     expect(sent[1].content).toBe('Email [EMAIL_ADDRESS_1] or [EMAIL_ADDRESS_2] about it.');
-    expect((await eventOf(s, 'guard.finding', id)).detail.action).toBe('redact');
+    expect((await findingOf(s, id)).detail.action).toBe('redact');
   });
 
   it('applies a rule for one model only: a card is blocked on gpt-4o and redacted elsewhere', async () => {

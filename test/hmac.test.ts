@@ -135,8 +135,18 @@ describe('refused signatures', () => {
     expect((await send(rid('first'))).status).toBe(200);
     const id = rid('replay');
     expectError(await send(id), 401, 'invalid_signature');
-    // Every event also carries its risk (docs/guardrails.md): an unauthenticated request is at least medium.
-    expect((await eventOf(s, 'auth.failure', id)).detail).toEqual({ reason: 'replayed_nonce', via: 'hmac', risk: expect.any(Number), risk_level: expect.stringMatching(/^(medium|high|critical)$/) });
+    // Every event also carries its risk (docs/guardrails.md): an unauthenticated request is at least medium;
+    // a security event also its severity, a description and what raised the risk.
+    const level = expect.stringMatching(/^(medium|high|critical)$/);
+    expect((await eventOf(s, 'auth.failure', id)).detail).toEqual({
+      reason: 'replayed_nonce',
+      via: 'hmac',
+      risk: expect.any(Number),
+      risk_level: level,
+      severity: level,
+      description: 'Authentication failed (replayed_nonce); the request was refused.',
+      risk_indicators: expect.arrayContaining(['no_auth']),
+    });
   });
 
   it('missing signature headers are named in the message', async () => {

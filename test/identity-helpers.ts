@@ -77,6 +77,13 @@ export async function eventOf(s: Stack, kind: string, requestId: string, key = s
   return found[0];
 }
 
+/** The guard.finding event of one direction of a request (a request and its answer each get their own). */
+export async function findingOf(s: Stack, requestId: string, direction: 'request' | 'response' = 'request'): Promise<any> {
+  const found = (await events(s, 'guard.finding')).filter((e) => e.request_id === requestId && e.detail.direction === direction);
+  expect(found, `${direction} guard.finding events for request ${requestId}`).toHaveLength(1);
+  return found[0];
+}
+
 /** Every stored event, as the JSONL export gives them to the operator. */
 export async function auditText(s: Stack): Promise<string> {
   await flushed(s);

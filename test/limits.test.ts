@@ -241,8 +241,9 @@ describe.each(STORES)('%s counters', (_store, storeConfig) => {
       s = await start({ config: { limits: { rules: [{ name: 'one-at-a-time', per: 'caller', concurrent: 1, match: { role: ['agent'] } }] } } });
     });
     afterAll(async () => {
-      // Known, not limits-related: after a client aborts a call to a stalled upstream, the
-      // gateway's shutdown drain waits for its deadline (30 s) on lingering connections.
+      // fetch (undici) keeps its socket open when aborted before the response headers, so to the
+      // gateway the call to the stalled upstream is still in flight, and its drain would rightly
+      // wait for it up to the deadline (30 s). A client that closes its socket is seen at once.
       s?.gateway.app.server.closeAllConnections();
       await s?.close();
     });

@@ -130,7 +130,8 @@ describe('refresh and logout', () => {
 
     const reuse = (await events(s, 'security.refresh_token_reuse', s.adminKey)).filter((e) => e.user_id === user.id);
     expect(reuse).toHaveLength(1);
-    expect(reuse[0].detail).toEqual({ user_id: user.id, org_id: 'default', sessions_revoked: 3 });
+    expect(reuse[0].detail).toMatchObject({ user_id: user.id, org_id: 'default', sessions_revoked: 3, description: 'A refresh token was used a second time; every token of that sign-in was revoked.' });
+    expect(['low', 'medium', 'high', 'critical']).toContain(reuse[0].detail.severity);
     const failures = (await events(s, 'auth.failure', s.adminKey)).filter((e) => e.user_id === user.id);
     expect(failures.map((e) => e.detail.reason)).toEqual(['invalid_refresh_token', 'refresh_token_reused']); // newest first
   });

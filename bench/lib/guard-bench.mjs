@@ -44,7 +44,7 @@ const mbps = (fn, reps) => {
 const scanMBs = mbps(() => scanner.scan(big, 0.5), 3);
 const parseMBs = mbps(() => JSON.parse(json), 3);
 
-const guard = new G.Guard({ min_confidence: 0.5, actions: { pii: 'flag', secret: 'flag', injection: 'flag' }, rules: [] }, scanner, new G.InjectionDetector());
+const guard = new G.Guard({ min_confidence: 0.5, actions: { pii: 'flag', secret: 'flag', injection: 'flag' }, rules: [], answers: true }, scanner, new G.InjectionDetector());
 const prompt = text(2048);
 const target = { orgId: 'default', projectId: null, route: '/v1/chat/completions', model: 'gpt-4o-mini' };
 const N = Number(process.env.BENCH_GUARD_N ?? 5000);
@@ -56,4 +56,44 @@ for (let i = -500; i < N; i++) {
   if (i >= 0) t[i] = Number(process.hrtime.bigint() - s) / 1000;
 }
 const sorted = Array.from(t).sort((a, b) => a - b);
-process.stdout.write(`${JSON.stringify({ scanMBs, parseMBs, inspect2k: { n: N, p50Us: pct(sorted, 0.5), p99Us: pct(sorted, 0.99) } })}\n`);
+
+// A streamed 2 KB answer in 4-character deltas (512 SSE events, as OpenAI sends them), through
+// the answer guard with redaction on (held back and rescanned as it flows) and flag only
+// (read beside the stream), against the usage reader alone: the work every stream already has.
+const P = await import(join(ROOT, 'packages/warden/dist/proxy/answer-guard.js'));
+const U = await import(join(ROOT, 'packages/warden/dist/proxy/usage.js'));
+const answer = text(2048);
+let sse = '';
+for (let i = 0; i < answer.length; i += 4) sse += `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [{ index: 0, delta: { content: answer.slice(i, i + 4) }, logprobs: null, finish_reason: null }] })}\n\n`;
+sse += 'data: [DONE]\n\n';
+const sseChunks = [];
+for (let i = 0; i < sse.length; i += 512) sseChunks.push(Buffer.from(sse.slice(i, i + 512)));
+const redacting = new G.Guard({ min_confidence: 0.5, actions: { pii: 'redact', secret: 'redact', injection: 'flag' }, rules: [], answers: true }, scanner, new G.InjectionDetector());
+const ag = (g) => ({ guard: g, target: { ...target, direction: 'response' }, redactor: new G.Redactor(), report() {}, blockedEvent: () => '' });
+const streamTime = (make) => {
+  const M = 400;
+  const ts = new Float64Array(M);
+  for (let i = -50; i < M; i++) {
+    const tr = make();
+    const s0 = process.hrtime.bigint();
+    for (const c of sseChunks) tr.push(c);
+    tr.end();
+    if (i >= 0) ts[i] = Number(process.hrtime.bigint() - s0) / 1000;
+  }
+  const so = Array.from(ts).sort((a, b) => a - b);
+  return { p50Us: pct(so, 0.5), p99Us: pct(so, 0.99) };
+};
+const streamBase = streamTime(() => new U.SseUsageReader('chat', false));
+const streamRedact = streamTime(() => {
+  const r = new U.SseUsageReader('chat', false);
+  const g = new P.StreamAnswerGuard('chat', ag(redacting));
+  return { push: (c) => g.push(r.push(c)), end: () => (g.push(r.end()), g.end()) };
+});
+const streamFlag = streamTime(() => {
+  const r = new U.SseUsageReader('chat', false);
+  const g = new P.StreamAnswerGuard('chat', ag(guard));
+  return { push: (c) => g.push(r.push(c)), end: () => (g.push(r.end()), g.end()) };
+});
+process.stdout.write(
+  `${JSON.stringify({ scanMBs, parseMBs, inspect2k: { n: N, p50Us: pct(sorted, 0.5), p99Us: pct(sorted, 0.99) }, stream2k: { events: Math.ceil(answer.length / 4), usageOnly: streamBase, redact: streamRedact, flag: streamFlag } })}\n`,
+);

@@ -169,13 +169,19 @@ export function guardTable(res) {
       ['PII + secrets scan, one core', `${g.scanMBs.toFixed(0)} MB/s`, `JSON.parse ${g.parseMBs.toFixed(0)} MB/s`, (g.scanMBs / g.parseMBs).toFixed(2), '>= 50 MB/s', g.scanMBs >= 50 ? 'PASS' : 'FAIL'],
       ['inspect a 2 KB chat request, p50', `${g.inspect2k.p50Us.toFixed(1)} us`, base ? `direct call p50 ${(base * 1000).toFixed(0)} us` : '-', base ? (g.inspect2k.p50Us / 1000 / base).toFixed(3) : '-', '', ''],
       ['inspect a 2 KB chat request, p99', `${g.inspect2k.p99Us.toFixed(1)} us`, '', '', '<= 200 us', g.inspect2k.p99Us <= 200 ? 'PASS' : 'FAIL'],
+      ...(g.stream2k
+        ? [
+            ['streamed 2 KB answer, redact (held back), p50', `${g.stream2k.redact.p50Us.toFixed(0)} us (${(g.stream2k.redact.p50Us / g.stream2k.events).toFixed(2)} us/event)`, `usage reader alone ${g.stream2k.usageOnly.p50Us.toFixed(0)} us`, (g.stream2k.redact.p50Us / g.stream2k.usageOnly.p50Us).toFixed(1), '', ''],
+            ['streamed 2 KB answer, flag (read beside), p50', `${g.stream2k.flag.p50Us.toFixed(0)} us (${(g.stream2k.flag.p50Us / g.stream2k.events).toFixed(2)} us/event)`, `usage reader alone ${g.stream2k.usageOnly.p50Us.toFixed(0)} us`, (g.stream2k.flag.p50Us / g.stream2k.usageOnly.p50Us).toFixed(1), '', ''],
+          ]
+        : []),
     ],
     ['l', 'r', 'l', 'r', 'l', 'l'],
   );
 }
 
 export function guardNote() {
-  return '`bench/lib/guard-bench.mjs`, its own process: the PII and secrets detectors over 8 MiB of prompt-like text (prose with emails, IPs, URLs, code, log lines and order numbers), best of 3; and `Guard.inspectRequest` on a chat request with a 2 KB user message (PII, secrets and prompt-injection scoring), 5000 times after 500 warm-up calls.';
+  return '`bench/lib/guard-bench.mjs`, its own process: the PII and secrets detectors over 8 MiB of prompt-like text (prose with emails, IPs, URLs, code, log lines and order numbers), best of 3; and `Guard.inspectRequest` on a chat request with a 2 KB user message (PII, secrets and prompt-injection scoring), 5000 times after 500 warm-up calls; and a streamed 2 KB answer (512 OpenAI chat chunks of 4 characters, fed in 512-byte reads) through the answer guard, with redaction on (held back, rescanned as it flows) and with flag only (read beside the stream), against the SSE usage reader that every stream already passes through.';
 }
 
 export function limitNote() {

@@ -6,7 +6,7 @@ import { namedEvent, sendEvents } from './sse.js';
 export function messages(ctx: RequestContext): void {
   const { body, model } = ctx;
   const prompt = summarize(body.messages, body.system);
-  const answer = answerFor(prompt.lastUser, ctx.chunks);
+  const answer = answerFor(prompt.lastUser, ctx.chunks, ctx.chunkChars);
   const inputTokens = promptTokens(prompt.chars);
   const id = `msg_mock_${ctx.n}`;
 

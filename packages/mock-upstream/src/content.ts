@@ -62,20 +62,45 @@ const ANSWER_CACHE_LIMIT = 1024;
 // Benchmarks replay the same prompt thousands of times; caching skips the string work.
 const answerCache = new Map<string, Answer>();
 
-export function answerFor(lastUser: string, chunks: number): Answer {
-  const key = `${chunks}\u0000${lastUser}`;
+/** A prompt starting with this is answered with the rest of it, verbatim (tests of what Warden does with answers). */
+export const ECHO_PREFIX = 'mock-echo: ';
+
+/**
+ * The answer to a prompt, streamed as `chunks` pieces, or as pieces of
+ * `chunkChars` characters each when set (the `x-mock-chunk-chars` request
+ * header), which cuts words apart as a real token stream can.
+ */
+export function answerFor(lastUser: string, chunks: number, chunkChars = 0): Answer {
+  const key = `${chunks}\u0000${chunkChars}\u0000${lastUser}`;
   const cached = answerCache.get(key);
   if (cached) return cached;
+  if (lastUser.startsWith(ECHO_PREFIX)) {
+    const text = lastUser.slice(ECHO_PREFIX.length);
+    const words = text.match(/\S+\s*/g) ?? [text];
+    const pieces = chunkChars > 0 ? cut(text, chunkChars) : splitPieces(text, words, chunks);
+    return remember(key, { text, pieces, tokens: words.length });
+  }
   const collapsed = lastUser.replace(/\s+/g, ' ').trim();
   // Code points, so a snippet never ends in half a surrogate pair.
   const snippet = Array.from(collapsed).slice(0, SNIPPET_CHARS).join('') || '(empty prompt)';
   const stop = /[.!?]$/.test(snippet) ? ' ' : '. ';
   const text = `Mock answer to: ${snippet}${stop}${TAIL}`;
   const words = text.match(/\S+\s*/g) ?? [text];
-  const answer: Answer = { text, pieces: splitPieces(text, words, chunks), tokens: words.length };
+  return remember(key, { text, pieces: chunkChars > 0 ? cut(text, chunkChars) : splitPieces(text, words, chunks), tokens: words.length });
+}
+
+function remember(key: string, answer: Answer): Answer {
   if (answerCache.size >= ANSWER_CACHE_LIMIT) answerCache.clear();
   answerCache.set(key, answer);
   return answer;
+}
+
+/** Pieces of `n` code points each. */
+function cut(text: string, n: number): string[] {
+  const points = Array.from(text);
+  const pieces: string[] = [];
+  for (let i = 0; i < points.length; i += n) pieces.push(points.slice(i, i + n).join(''));
+  return pieces.length ? pieces : [''];
 }
 
 /** Splits on word boundaries when there are enough words, else on code points. */

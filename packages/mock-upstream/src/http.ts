@@ -22,6 +22,8 @@ export interface RequestContext {
   stream: boolean;
   mode: StreamMode;
   chunks: number;
+  /** Characters per stream piece, from the `x-mock-chunk-chars` request header (0: `chunks` pieces). */
+  chunkChars: number;
 }
 
 export function sendJson(

@@ -17,7 +17,7 @@ export function nowSeconds(): number {
 export function chatCompletions(ctx: RequestContext): void {
   const { body, model } = ctx;
   const prompt = summarize(body.messages);
-  const answer = answerFor(prompt.lastUser, ctx.chunks);
+  const answer = answerFor(prompt.lastUser, ctx.chunks, ctx.chunkChars);
   const inputTokens = promptTokens(prompt.chars);
   const usage = {
     prompt_tokens: inputTokens,

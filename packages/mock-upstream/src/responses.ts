@@ -10,7 +10,7 @@ export function responses(ctx: RequestContext): void {
   const { body, model } = ctx;
   const input = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
   const prompt = summarize(input, body.instructions);
-  const answer = answerFor(prompt.lastUser, ctx.chunks);
+  const answer = answerFor(prompt.lastUser, ctx.chunks, ctx.chunkChars);
   const inputTokens = promptTokens(prompt.chars);
   const usage = {
     input_tokens: inputTokens,

@@ -80,10 +80,15 @@ export function parseFault(model: string): Fault | undefined {
   return undefined;
 }
 
-function chunkDelay(req: IncomingMessage): number {
-  const raw = req.headers['x-mock-chunk-delay-ms'];
+/** A positive number from a request header, else 0. */
+function positiveHeader(req: IncomingMessage, name: string): number {
+  const raw = req.headers[name];
   const value = typeof raw === 'string' ? Number(raw) : 0;
-  return Number.isFinite(value) && value > 0 ? Math.min(value, MAX_TIMER_MS) : 0;
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+function chunkDelay(req: IncomingMessage): number {
+  return Math.min(positiveHeader(req, 'x-mock-chunk-delay-ms'), MAX_TIMER_MS);
 }
 
 /** Unknown routes answer in the style of whichever SDK seems to be calling. */
@@ -170,6 +175,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       stream: route.streams && body.stream === true,
       mode: { delayMs: chunkDelay(req), stall: false },
       chunks,
+      chunkChars: Math.floor(Math.min(positiveHeader(req, 'x-mock-chunk-chars'), 1 << 20)),
     };
 
     const fault = parseFault(model);

@@ -137,7 +137,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     guard: buildGuard(config, ring),
     reloadLimits,
     decisionEvent: (request, action, resource, d) => {
-      if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, writer, action, resource, d);
+      if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, { writer, limits }, action, resource, d);
     },
     forwarder: new LlmForwarder(router, prices),
     router,

@@ -103,7 +103,18 @@ const GuardActions = Type.Object({ pii: Type.Optional(GuardAction), secret: Type
 const GuardRule = Type.Object(
   {
     match: Type.Optional(
-      Type.Object({ org: Type.Optional(Globs), project: Type.Optional(Globs), route: Type.Optional(Globs), model: Type.Optional(Globs), tool: Type.Optional(Globs) }, Strict),
+      Type.Object(
+        {
+          org: Type.Optional(Globs),
+          project: Type.Optional(Globs),
+          route: Type.Optional(Globs),
+          model: Type.Optional(Globs),
+          tool: Type.Optional(Globs),
+          /** `request`: what callers send; `response`: what models (and tools) answer. */
+          direction: Type.Optional(Type.Array(Type.Union([Type.Literal('request'), Type.Literal('response')]), { minItems: 1 })),
+        },
+        Strict,
+      ),
     ),
     /** Per category. */
     actions: Type.Optional(GuardActions),
@@ -250,6 +261,8 @@ export const ConfigSchema = Type.Object(
           { ...Strict, default: {} },
         ),
         rules: Type.Array(GuardRule, { default: [] }),
+        /** Inspect model answers too, streamed ones as they flow. */
+        answers: Type.Boolean({ default: true }),
       },
       { ...Strict, default: {} },
     ),

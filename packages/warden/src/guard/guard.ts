@@ -1,13 +1,13 @@
 import { globToRegExp } from '../identity/index.js';
-import type { FindingCategory } from './finding.js';
+import type { Finding, FindingCategory } from './finding.js';
 import { InjectionDetector, INJECTION_THRESHOLD } from './injection.js';
-import { payloadTexts } from './payload.js';
+import { answerTexts, jsonTexts, payloadTexts, type AnswerFormat, type PayloadText, type TextSource } from './payload.js';
 import { ContentScanner, Redactor, type RecordedFinding } from './scanner.js';
 
 export type GuardAction = 'block' | 'redact' | 'flag' | 'off';
 
 export interface GuardRuleConfig {
-  match?: { org?: string[]; project?: string[]; route?: string[]; model?: string[]; tool?: string[] };
+  match?: { org?: string[]; project?: string[]; route?: string[]; model?: string[]; tool?: string[]; direction?: string[] };
   actions?: Partial<Record<FindingCategory, GuardAction>>;
   types?: Record<string, GuardAction>;
 }
@@ -16,6 +16,8 @@ export interface GuardConfig {
   min_confidence: number;
   actions: Record<FindingCategory, GuardAction>;
   rules: GuardRuleConfig[];
+  /** Whether model answers (streamed or not) are inspected too. */
+  answers: boolean;
 }
 
 /** Who and what a payload is for: what the rules match on. */
@@ -25,6 +27,8 @@ export interface GuardTarget {
   route: string;
   model: string | null;
   tool?: string | null;
+  /** What is inspected: what the caller sends (`request`) or what the model or tool sends back (`response`). */
+  direction?: 'request' | 'response';
 }
 
 /** What inspecting one payload found and decided. */
@@ -38,6 +42,13 @@ export interface GuardVerdict {
   injection: number;
   /** Whether texts were rewritten with placeholders. */
   redacted: boolean;
+  /** The placeholders handed out, so the answer to this request reuses them for the same values. */
+  redactor: Redactor;
+}
+
+/** A finding in one text, with the action it calls for. */
+export interface ActedFinding extends Finding {
+  action: GuardAction;
 }
 
 const STRENGTH = { pass: 0, flag: 1, redact: 2, block: 3 } as const;
@@ -67,7 +78,7 @@ export class Guard {
       const tests = Object.entries(r.match ?? {}).map(([field, globs]) => {
         const res = (globs ?? []).map(globToRegExp);
         return (t: GuardTarget) => {
-          const v = field === 'org' ? t.orgId : field === 'project' ? t.projectId : field === 'route' ? t.route : field === 'model' ? t.model : (t.tool ?? null);
+          const v = field === 'org' ? t.orgId : field === 'project' ? t.projectId : field === 'route' ? t.route : field === 'model' ? t.model : field === 'direction' ? (t.direction ?? 'request') : (t.tool ?? null);
           return v !== null && res.some((re) => re.test(v));
         };
       });
@@ -81,13 +92,62 @@ export class Guard {
     return rule?.types[type] ?? rule?.actions[category] ?? this.cfg.actions[category];
   }
 
+  /** Whether any finding on this target could change what passes (block or redact): when not, a stream need not be held back. */
+  alters(target: GuardTarget): boolean {
+    const rule = this.#rules.find((r) => r.test(target));
+    const acts = [...Object.values(this.cfg.actions), ...Object.values(rule?.actions ?? {}), ...Object.values(rule?.types ?? {})];
+    return acts.some((a) => a === 'block' || a === 'redact');
+  }
+
+  get answers(): boolean {
+    return this.cfg.answers;
+  }
+
   /** Inspects a request body in place: on `redact`, its texts are rewritten. */
   inspectRequest(body: Record<string, unknown>, target: GuardTarget): GuardVerdict {
-    const verdict: GuardVerdict = { findings: [], action: 'pass', blocked: [], injection: 0, redacted: false };
-    const redactor = new Redactor();
-    for (const part of payloadTexts(body)) {
-      const found = this.scanner.scan(part.text, this.cfg.min_confidence).filter((f) => this.actionFor(target, f.category, f.type) !== 'off');
-      const inj = this.actionFor(target, 'injection', 'PROMPT_INJECTION') === 'off' ? null : this.injection.score(part.text, part.source);
+    return this.inspectTexts(payloadTexts(body), { ...target, direction: 'request' }, new Redactor(), true);
+  }
+
+  /** Inspects a non-streamed model answer (parsed JSON) in place, reusing the request's placeholders. */
+  inspectAnswer(format: AnswerFormat, body: unknown, target: GuardTarget, redactor: Redactor): GuardVerdict {
+    return this.inspectTexts(answerTexts(format, body), { ...target, direction: 'response' }, redactor, false);
+  }
+
+  /**
+   * Inspects any JSON payload in place — an ingested trace event's payload,
+   * a tool call's arguments or result: every string in it, scored for
+   * injection as text of `source` (`tool_result` and `document` weigh
+   * planted instructions higher).
+   */
+  inspectPayload(value: unknown, target: GuardTarget, source: TextSource, redactor = new Redactor()): GuardVerdict {
+    return this.inspectTexts(jsonTexts(value, source), target, redactor, true);
+  }
+
+  /** PII and secret findings in one text with their actions (`off` ones left out): what a stream inspector acts on. */
+  findings(text: string, target: GuardTarget): ActedFinding[] {
+    const out: ActedFinding[] = [];
+    for (const f of this.scanner.scan(text, this.cfg.min_confidence)) {
+      const action = this.actionFor(target, f.category, f.type);
+      if (action !== 'off') out.push({ ...f, action });
+    }
+    return out;
+  }
+
+  record(text: string, where: string, f: Finding): RecordedFinding {
+    return this.scanner.record(text, where, f);
+  }
+
+  /**
+   * The texts' findings and the strongest action: rewrites texts whose
+   * findings say redact, and scores prompt injection when `injection` (what
+   * a model reads; a model's own answer is not scored).
+   */
+  inspectTexts(parts: PayloadText[], target: GuardTarget, redactor: Redactor, injection: boolean): GuardVerdict {
+    const verdict: GuardVerdict = { findings: [], action: 'pass', blocked: [], injection: 0, redacted: false, redactor };
+    const scoreInjection = injection && this.actionFor(target, 'injection', 'PROMPT_INJECTION') !== 'off';
+    for (const part of parts) {
+      const found: Finding[] = this.findings(part.text, target);
+      const inj = scoreInjection ? this.injection.score(part.text, part.source) : null;
       if (inj && inj.score > verdict.injection) verdict.injection = inj.score;
       if (inj && inj.score >= INJECTION_THRESHOLD) {
         const top = [...inj.signals].sort((a, b) => b.weight - a.weight)[0];

@@ -7,9 +7,9 @@ import { ContentScanner } from './scanner.js';
 import { SecretsDetector } from './secrets.js';
 
 export type { Detector, Finding, FindingCategory } from './finding.js';
-export { Guard, type GuardAction, type GuardTarget, type GuardVerdict } from './guard.js';
+export { Guard, type ActedFinding, type GuardAction, type GuardTarget, type GuardVerdict } from './guard.js';
 export { InjectionDetector, INJECTION_THRESHOLD } from './injection.js';
-export { payloadTexts, type PayloadText, type TextSource } from './payload.js';
+export { answerTexts, jsonTexts, payloadTexts, type AnswerFormat, type PayloadText, type TextSource } from './payload.js';
 export { PiiDetector } from './pii.js';
 export { riskLevel, riskScore, type Risk, type RiskInputs, type RiskLevel } from './risk.js';
 export { ContentScanner, Redactor, type RecordedFinding } from './scanner.js';

@@ -3,6 +3,7 @@ import { type EventDraft, type EventWriter, type WardenEvent, blankEvent, eventJ
 import type { Permission, Principal } from '../identity/index.js';
 import type { GuardVerdict } from '../guard/guard.js';
 import type { Admission, Limiter, RiskLedger } from '../limits/index.js';
+import type { Risk } from '../guard/risk.js';
 import { requestRisk } from './guard.js';
 import { settleLimits } from './limits.js';
 import type { GatewayMetrics, RequestLog } from '../telemetry/index.js';
@@ -132,7 +133,7 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
     errorType: d.errorType,
     errorCode: d.errorCode ?? (aborted ? 'client_closed' : null),
     decision: d.decision,
-    detail: withRisk(d.detail, requestRisk(request, deps.limits.risk)),
+    detail: withRisk(d.kind, d.detail, requestRisk(request, deps.limits.risk)),
   };
   deps.metrics.observe(event, route);
   const audit = ctx.config.audited === true || SECURITY_KINDS.has(d.kind);
@@ -143,9 +144,36 @@ export function finalize(request: FastifyRequest, reply: FastifyReply, deps: Fin
   deps.requestLog.write(json);
 }
 
-/** Every request event carries its risk score and level (docs/guardrails.md). */
-function withRisk(detail: Record<string, unknown> | null, r: { score: number; level: string }): Record<string, unknown> {
-  return detail === null ? { risk: r.score, risk_level: r.level } : { ...detail, risk: r.score, risk_level: r.level };
+/** Every request event carries its risk score and level (docs/guardrails.md); security events also a severity, a description and the risk's indicators. */
+function withRisk(kind: string, detail: Record<string, unknown> | null, r: Risk): Record<string, unknown> {
+  const out = detail === null ? { risk: r.score, risk_level: r.level } : { ...detail, risk: r.score, risk_level: r.level };
+  return SECURITY_KINDS.has(kind) ? securityFields(kind, out, r) : out;
+}
+
+/** What every security event says of itself, where its producer did not already: severity (the risk level), a sentence, and the risk indicators. */
+function securityFields(kind: string, detail: Record<string, unknown>, r: Risk): Record<string, unknown> {
+  detail.severity ??= r.level;
+  detail.description ??= describeSecurity(kind, detail);
+  detail.risk_indicators ??= r.indicators;
+  return detail;
+}
+
+function describeSecurity(kind: string, d: Record<string, unknown>): string {
+  switch (kind) {
+    case 'auth.failure':
+      return `Authentication failed (${String(d.reason ?? 'unknown reason')}); the request was refused.`;
+    case 'ratelimit.exceeded':
+    case 'budget.exceeded':
+      return `Limit "${String(d.limit)}" (${String(d.limit_value)} ${String(d.metric)}${d.window_s ? ` per ${String(d.window_s)} s` : ''}, per ${String(d.per)}) was reached; the call was refused.`;
+    case 'security.account_locked':
+      return 'The account was locked after repeated failed sign-ins.';
+    case 'security.refresh_token_reuse':
+      return 'A refresh token was used a second time; every token of that sign-in was revoked.';
+    case 'policy.decision':
+      return `The policy decision was ${String(d.decision)} for ${String(d.action)}.`;
+    default:
+      return kind;
+  }
 }
 
 /** Request events that are security events: recorded even on routes that are not otherwise audited. */
@@ -159,10 +187,17 @@ function round3(n: number): number {
  * A security event beside the request's own (an account locked, a refresh
  * token replayed), with the request's correlation fields.
  */
-export function securityEvent(request: FastifyRequest, writer: EventWriter, kind: string, detail: Record<string, unknown>): void {
+/** What emitting a security event needs: the writer, and the risk ledger its severity is read from. */
+export interface SecurityDeps {
+  writer: EventWriter;
+  limits: { risk: RiskLedger };
+}
+
+export function securityEvent(request: FastifyRequest, deps: SecurityDeps, kind: string, detail: Record<string, unknown>): void {
   const ctx = request.warden;
   const p = ctx.principal;
-  writer.emit({
+  if (detail.severity === undefined) securityFields(kind, detail, requestRisk(request, deps.limits.risk));
+  deps.writer.emit({
     ...blankEvent(),
     id: uuidv7(),
     ts: Date.now(),
@@ -185,13 +220,13 @@ export function securityEvent(request: FastifyRequest, writer: EventWriter, kind
 /** The policy.decision event: which principal, action and resource, the decision and the policies that made it. */
 export function policyDecisionEvent(
   request: FastifyRequest,
-  writer: EventWriter,
+  deps: SecurityDeps,
   action: string,
   resource: { type: string; id: string },
   d: { decision: 'allow' | 'deny'; policyIds: readonly string[]; reason: string; cached: boolean },
 ): void {
   const p = request.warden.principal;
-  securityEvent(request, writer, 'policy.decision', {
+  securityEvent(request, deps, 'policy.decision', {
     action,
     resource,
     principal: p ? { type: p.type, id: p.id } : null,

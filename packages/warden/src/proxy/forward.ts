@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { WardenError } from '../errors/index.js';
 import type { EventDraft } from '../events/index.js';
 import { addDetail } from '../events/index.js';
+import { type AnswerGuard, StreamAnswerGuard } from './answer-guard.js';
 import { topLevelUsage } from './usage-scan.js';
 import type { PriceTable } from './pricing.js';
 import { type ApiFamily, type Provider, type ProviderRouter, upstreamPath } from './providers.js';
@@ -34,6 +35,8 @@ export interface ForwardInput {
   startedAt: bigint;
   /** Registers what to do if the client goes away before the answer is complete. */
   onAbort(cancel: () => void): void;
+  /** Guardrails on the answer (null: answers pass unread). */
+  answers: AnswerGuard | null;
 }
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus what Warden replaces or must not pass on. */
@@ -119,19 +122,31 @@ class LlmExchange extends UpstreamCall {
 
   /** The client went away: what the stream produced so far is what the call used (an estimate; the provider never reports it). */
   override abort(): void {
+    this.estimateUsage();
+    super.abort();
+  }
+
+  /** A guardrail cut the stream: charged like a client that went away. */
+  protected cutShort(): void {
+    this.estimateUsage();
+    this.draft.upstreamMs = msSince(this.sentAt);
+  }
+
+  private estimateUsage(): void {
     const r = this.reader;
     if (r && this.draft.tokensOut === null) {
       this.draft.tokensOut = r.usage.tokensOut ?? r.produced;
       if (r.usage.tokensIn !== null) this.draft.tokensIn = r.usage.tokensIn;
+      if (this.draft.tokensIn !== null || this.draft.tokensOut !== null) this.forwarder.account(this.input.model, { tokensIn: this.draft.tokensIn, tokensOut: this.draft.tokensOut }, this.draft);
       addDetail(this.draft, { usage_estimated: true });
     }
-    super.abort();
   }
 
-  protected classify(_status: number, contentType: string, contentLength: number): BodyTransform | null {
+  protected classify(status: number, contentType: string, contentLength: number): BodyTransform | null {
     if (contentType.startsWith('text/event-stream')) {
-      this.reader = new SseUsageReader(this.input.route.format, this.strip);
-      return this.reader;
+      const reader = (this.reader = new SseUsageReader(this.input.route.format, this.strip));
+      const answers = status < 300 ? this.input.answers : null;
+      return answers ? guarded(reader, new StreamAnswerGuard(this.input.route.format, answers)) : reader;
     }
     return contentLength > MAX_USAGE_BODY ? PASS_THROUGH : null;
   }
@@ -144,8 +159,19 @@ class LlmExchange extends UpstreamCall {
     if (this.reader) this.draft.ttftMs = msSince(this.input.startedAt);
   }
 
-  protected bufferedEnd(body: Buffer): void {
-    this.settleUsage(usageFromBody(this.input.route.format, topLevelUsage(body) ?? parseJson(body)));
+  protected bufferedEnd(body: Buffer): Buffer | Error | undefined {
+    const answers = this.status < 300 ? this.input.answers : null;
+    const format = this.input.route.format;
+    if (!answers || format === 'embeddings') {
+      this.settleUsage(usageFromBody(format, topLevelUsage(body) ?? parseJson(body)));
+      return undefined;
+    }
+    const json = parseJson(body);
+    this.settleUsage(usageFromBody(format, json));
+    const v = answers.guard.inspectAnswer(format, json, answers.target, answers.redactor);
+    answers.report(v);
+    if (v.action === 'block') return new WardenError('content_blocked', blockedMessage(v.blocked));
+    return v.redacted ? Buffer.from(JSON.stringify(json)) : undefined;
   }
 
   protected streamEnd(): void {
@@ -175,6 +201,27 @@ class LlmExchange extends UpstreamCall {
     return e;
   }
 }
+/** The usage reader, then the answer's guardrails, over one stream. */
+function guarded(reader: SseUsageReader, g: StreamAnswerGuard): BodyTransform {
+  return {
+    rewrites: reader.rewrites || g.rewrites,
+    get closed() {
+      return g.closed;
+    },
+    push: (c) => g.push(reader.push(c)),
+    end: () => {
+      const last = g.push(reader.end());
+      const rest = g.end();
+      return last.length ? Buffer.concat([last, rest]) : rest;
+    },
+  };
+}
+
+/** What the client is told when a guardrail stops an answer: the finding types, never the content. */
+export function blockedMessage(types: readonly string[]): string {
+  return `The model's answer was blocked by a guardrail: it contains ${types.join(', ')}.`;
+}
+
 /** JSON body or null (an HTML error page, say, has no usage to read). */
 function parseJson(b: Buffer): unknown {
   try {

@@ -24,6 +24,8 @@ export interface BodyTransform {
   readonly rewrites: boolean;
   push(chunk: Buffer): Buffer;
   end(): Buffer;
+  /** Set by a transform that ended the stream itself (a guardrail blocked it): the rest of the upstream body is dropped. */
+  readonly closed?: boolean;
 }
 
 function abortError(): Error {
@@ -52,6 +54,8 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler, Upstre
   private ended = false;
   private error: Error | null = null;
   private firstChunk = true;
+  /** The transform ended the stream early: what the upstream still sends is discarded. */
+  private stopped = false;
 
   constructor(private readonly outcome: UpstreamOutcome) {}
 
@@ -61,8 +65,13 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler, Upstre
   protected abstract clientHeaders(raw: Buffer[], rewritten: boolean): string[];
   /** The first chunk of a streamed body arrived (time to first token). */
   protected abstract firstByte(): void;
-  /** The whole body arrived (gathered answers: before the client sees anything). */
-  protected abstract bufferedEnd(body: Buffer): void;
+  /**
+   * The whole body arrived (gathered answers: before the client sees anything).
+   * May return a replacement body, or an error to answer with instead.
+   */
+  protected abstract bufferedEnd(body: Buffer): Buffer | Error | undefined;
+  /** A transform ended the stream before the upstream did. */
+  protected abstract cutShort(): void;
   /** A streamed body ended normally. */
   protected abstract streamEnd(): void;
   /** The exchange failed, before the answer or mid-stream; returns the error to report when there is no answer yet. */
@@ -99,6 +108,7 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler, Upstre
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.stopped) return true;
     const t = this.transform;
     if (!t) {
       this.chunks.push(chunk);
@@ -109,6 +119,10 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler, Upstre
       this.firstByte();
     }
     const out = t.push(chunk);
+    if (t.closed) {
+      this.stop(out);
+      return true;
+    }
     if (out.length === 0) return true;
     if (!this.sink) {
       this.chunks.push(out);
@@ -118,12 +132,19 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler, Upstre
   }
 
   onComplete(): void {
+    if (this.stopped) return;
     const t = this.transform;
     if (!t) {
       const c = this.chunks;
       this.body = c.length === 1 ? c[0]! : Buffer.concat(c);
       this.chunks = [];
-      this.bufferedEnd(this.body);
+      const replaced = this.bufferedEnd(this.body);
+      if (replaced instanceof Error) {
+        this.settled = true;
+        this.outcome.fail(replaced);
+        return;
+      }
+      if (replaced) this.replaceBody(replaced);
       this.answered();
       return;
     }
@@ -135,6 +156,7 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler, Upstre
   }
 
   onError(err: Error): void {
+    if (this.stopped) return;
     if (!this.settled) {
       const reported = this.failed(err, false);
       this.settled = true;
@@ -163,6 +185,22 @@ export abstract class UpstreamCall implements Dispatcher.DispatchHandler, Upstre
     }
     for (const c of this.chunks) res.write(c);
     this.chunks = [];
+  }
+
+  /** The transform ended the stream: send what it gave last, end the client's response, and stop the upstream. */
+  private stop(last: Buffer): void {
+    this.stopped = true;
+    this.ended = true;
+    if (last.length) this.chunks.push(last);
+    this.cutShort();
+    if (this.sink) this.finish(this.sink);
+    this.abortFn?.(abortError());
+  }
+
+  private replaceBody(body: Buffer): void {
+    this.body = body;
+    const h = this.headers;
+    for (let i = 0; i < h.length; i += 2) if (h[i] === 'content-length') h[i + 1] = String(body.length);
   }
 
   private answered(): void {

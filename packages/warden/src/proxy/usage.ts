@@ -42,7 +42,7 @@ const USAGE_NULL_AFTER = /,\s*"usage"\s*:\s*null(?=\s*[,}])/;
 const USAGE_NULL_BEFORE = /"usage"\s*:\s*null\s*,\s*/;
 
 /** Index just past the end of the first SSE event in `s` (blank line: LF LF or CRLF CRLF), else -1. */
-function eventEnd(s: string, from: number, hasCr: boolean): number {
+export function eventEnd(s: string, from: number, hasCr: boolean): number {
   const lf = s.indexOf('\n\n', from);
   // Most streams use bare LF: skip the second scan (to the end of the text) when there is no CR at all.
   if (!hasCr) return lf === -1 ? -1 : lf + 2;
@@ -52,7 +52,7 @@ function eventEnd(s: string, from: number, hasCr: boolean): number {
   return crlf + 4;
 }
 
-function dataOf(event: string): string {
+export function dataOf(event: string): string {
   let data = '';
   for (const line of event.split(/\r?\n/)) {
     if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5);

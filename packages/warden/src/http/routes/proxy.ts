@@ -4,7 +4,7 @@ import { addDetail } from '../../events/index.js';
 import { keyAllowsModel } from '../../identity/index.js';
 import type { AuthzDecision } from '../../policy/index.js';
 import { PROXY_ROUTES, type Provider, type ProxyRoute, type UpstreamAnswer } from '../../proxy/index.js';
-import { inspectLlmRequest, requestRisk } from '../guard.js';
+import { answerGuard, inspectLlmRequest, requestRisk } from '../guard.js';
 import { limitRequest } from '../limits.js';
 import type { ServerDeps } from '../server.js';
 
@@ -113,6 +113,7 @@ function forward(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply
       onAbort: (cancel) => {
         ctx.onAbort = cancel;
       },
+      answers: route.format === 'embeddings' ? null : answerGuard(request, deps, model),
     },
     draft,
     {

@@ -33,9 +33,9 @@ export function sessionRoutes(deps: ServerDeps) {
     d.orgId = o.orgId;
     d.detail = { reason: err.error.code };
     deps.metrics.authFailures.inc({ reason: err.error.code });
-    if (o.lockedNow) securityEvent(request, deps.writer, 'security.account_locked', { user_id: o.userId, org_id: o.orgId });
+    if (o.lockedNow) securityEvent(request, deps, 'security.account_locked', { user_id: o.userId, org_id: o.orgId });
     if (o.familyRevoked) {
-      securityEvent(request, deps.writer, 'security.refresh_token_reuse', {
+      securityEvent(request, deps, 'security.refresh_token_reuse', {
         user_id: o.userId,
         org_id: o.orgId,
         sessions_revoked: o.familyRevoked.tokens,
