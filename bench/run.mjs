@@ -93,6 +93,8 @@ async function setup(dir, nodeArgs = []) {
       // Limits on, as bench/lib/limit-bench.mjs measures them (bench/lib/limit-rules.mjs).
       `limits: { roles: { admin: null, user: null, agent: null, guest: null }, rules: ${JSON.stringify(LIMIT_RULES)} }`,
       ...(process.env.BENCH_EVENTS ? [`events: { ${process.env.BENCH_EVENTS} }`] : []),
+      // Guardrails on (flag, the default) unless BENCH_GUARD overrides, e.g. BENCH_GUARD='enabled: false' for an A/B.
+      ...(process.env.BENCH_GUARD ? [`guard: { ${process.env.BENCH_GUARD} }`] : []),
       'providers:',
       `  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: "${MOCK_KEY}", models: ["*"] }`,
       '',

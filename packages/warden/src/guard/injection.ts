@@ -13,7 +13,10 @@ import type { Detector, Finding } from './finding.js';
  * Signals come in families: dismissal verbs near the model's own
  * instructions (in either order, with bounded gaps), requests for those
  * instructions, role-play personas free of rules, forged turns and chat
- * templates, and text in fetched data that addresses the model. Encoded text
+ * templates, and text in fetched data that addresses the model. Other
+ * languages are matched by concept vocabularies (dismissal verbs, instruction
+ * nouns, voiding predicates, reproducing verbs, hidden or given markers) that
+ * may appear in either order within a bounded gap. Encoded text
  * (base64, ROT13, reversed, leetspeak, spaced-out or split letters, hex and
  * escapes) is decoded and scored again, but only where cheap gates found
  * during the anchor pass point at it; its signal spans the encoded run.
@@ -75,6 +78,10 @@ const BASE64_MAX_RUN = 4096;
 const BASE64_MAX_CANDIDATES = 8;
 const MAX_DEPTH = 2;
 const MAX_HITS_PER_RULE = 16;
+/** Rules tried only at their anchors (sticky) stay cheap for longer: a common anchor word repeated in a long text need not force a full scan. */
+const MAX_LEAD_HITS = 64;
+/** Anchors kept for the rules on other-language vocabularies, which never fall back to a full scan. */
+const MAX_ML_HITS = 64;
 const FULL_SCAN = -1;
 /** A match starts at most WINDOW_BACK before its anchor and ends within WINDOW_AHEAD after it. */
 const WINDOW_BACK = 160;
@@ -126,6 +133,49 @@ const LIMITS = String.raw`(?:restrictions?|filters?|limits?|limitations?|rules?|
 /** Requests for dangerous how-to content; alone they are not injection, inside role-play or fiction they are the payload. */
 const HARMFUL = String.raw`(?:napalm|meth|methamphetamine|ricin|sarin|anthrax|nerve agents?|mustard gas|chlorine gas|thermite|explosives?|bombs?|pipe bombs?|ieds?|molotov cocktails?|untraceable (?:guns?|firearms?|weapons?)|ghost guns?|silencers?|weapons?|ransomware|keyloggers?|malware|computer virus|trojans?|botnets?|phishing (?:kits?|emails?|pages?|sites?)|counterfeit (?:money|bills|currency)|fake (?:ids?|passports?|ids)|poisons?|cocaine|heroin|fentanyl|lsd|chloroform|tear gas|nitroglycerin|tnt|c4|semtex|thermite)`;
 
+/*
+ * Other languages, as concept vocabularies rather than fixed sentences: verbs of dismissal, instruction nouns,
+ * predicates that void them, verbs that reproduce text, and markers of hidden or verbatim text. Latin-script
+ * stems (diacritics folded) must start a word; other scripts have no word boundaries, so their stems stand alone.
+ */
+const latin = (words: string): string => String.raw`(?<![a-z])(?:${words.trim().split(/\s*\|\s*/).join('|')})(?![a-z])`;
+const stems = (words: string): string => `(?:${words.trim().split(/\s*\|\s*/).join('|')})`;
+const ML_DISMISS = `(?:${latin(String.raw`glom|strunta i|ignorera|bortse fran|vergiss|vergessen sie|ignorier(?:e|en sie)?|missachte|verwirf|vergeet|negeer|oublie[zr]?|ignore[zr]?|fais abstraction|olvid(?:a|e|ate|en)|ignor(?:a|e|ar|ate|i)|descart(?:a|e)|omit(?:e|a)|esquec(?:a|e)|desconsider(?:e|a)|dimentica(?:te)?|trascura|lascia perdere|zapomni?j|zapomen|zignoruj|ignoruj(?:te)?|pomin|uita|unut|yok say|gormezden gel|goz ardi et|lupakan|abaikan|quen|bo qua|bhool|bhul|bisarkan`)}|${stems(String.raw`забудь|забудьте|забыть|игнорируй|проигнорируй|не обращай внимания|ігноруй|проігноруй|забудьте|ξεχνα|ξεχασε|ξεχαστε|αγνοησε|αγνοηστε|שכח|שכחי|תשכח|התעלם|התעלמי|תתעלם|انس|تجاهل|انسى|भूल|अनदेखा|忘记|忘掉|忘了|忽略|无视|忘記|無視|不要理会|别管|忽視|忘れ|無視|잊어|무시`)})`;
+const ML_INSTR = `(?:${latin(String.raw`regler(?:na)?|instruktion(?:er|erna)|riktlinjer(?:na)?|anvisningar|konfiguration(?:en)?|installningar|anweisungen|instruktionen|regeln|vorgaben|richtlinien|befehle|systemanweisung(?:en)?|instructies|regels|richtlijnen|opdracht(?:en)?|configuratie|consignes|regles|directives|instructions|instrucciones|reglas|directrices|indicaciones|normas|pautas|configuracion|instrucoes|regras|diretrizes|orientacoes|configuracao|istruzioni|regole|direttive|configurazione|instrukcj[aeiy]|zasad(?:y|ach|ami)?|polecen(?:ia|iach)?|wytyczne|konfiguracj[aeiy]|pravidla|pokyny|instrukce|konfigurac[ei]|regulile|reguli|instructiunile|instructiuni|kurallar[a-z]{0,4}|kurallar|talimat[a-z]{0,6}|yonerge[a-z]{0,5}|yapilandirma[a-z]{0,3}|aturan|instruksi|pedoman|konfigurasi|quy tac|huong dan|chi dan|cau hinh|nguyen tac|luat|purane rules|system prompt|prompt(?:o|ul)? (?:de |di )?sist(?:em|ema|emului)|systemprompt|systemowy prompt|systemovy prompt`)}|${stems(String.raw`инструкци|указани|правил|настройк|конфигурац|системн(?:ый|ого) промпт|інструкці|вказівк|правила|налаштуван|конфігурац|системний промпт|κανον|οδηγιες|κατευθυντηριες|ρυθμισεις|προτροπη|הכללים|כללים|ההוראות|הוראות|ההנחיות|הנחיות|הנחיית|החוקים|הגדרות|בהגדרות|التعليمات|القواعد|الارشادات|الاوامر|الاعدادات|تعليمات|निर्देश|नियम|दिशानिर्देश|指令|指示|规则|規則|规矩|规定|設定|设定|配置|准则|準則|系统提示|初始提示|提示词|ルール|命令|プロンプト|지시|지침|규칙|명령|설정|프롬프트`)})`;
+const ML_VOID = `(?:${latin(String.raw`upphavts|galler inte langre|ogiltiga?|ausser kraft|außer kraft|auser kraft|ungultig|aufgehoben|gelten nicht mehr|widerrufen|ingetrokken|telt niet meer|gelden niet meer|vervallen|ongeldig|caduques?|annulees|revoquees|ne s'appliquent plus|t'as plus de|anulad[ao]s|revocad[ao]s|ya no valen|ya no aplican|sin efecto|invalid[ao]s|revogad[ao]s|nao valem mais|zera tudo|nulle|revocate|annullate|non valgono piu|traca moc|uniewaznione|odwolane|nie obowiazuja|zrusen[aey]|neplati|anulate|nu mai sunt valabile|iptal|gecersiz|kaldirildi|dicabut|tidak berlaku|gak berlaku|dibatalkan|bi huy|huy bo|khong con hieu luc|bo het|koi restriction nahi`)}|${stems(String.raw`отменен|отменён|недействительн|не действуют|больше не действ|аннулирован|скасован|недійсн|не діють|καταργουνται|καταργηθηκαν|ακυρωθηκαν|δεν ισχυουν|בוטלו|לא תקפים|אינן בתוקף|الغاء|ملغاة|لم تعد سارية|रद्द|作废|作廢|废止|廢止|不算数|不算數|失效|无效|無效|無効|関係ない|廃止|폐기|무효|없던 걸로`)})`;
+const ML_EXTRACT = `(?:${latin(String.raw`aterge|visa mig|skriv ut|kopiera|upprepa|gib|zeig(?:e|en sie)?|schreib|wiederhole|kopiere|herhal(?:en)?|laat zien|zeg me|kopieer|toon|recopie[rz]?|montre[zr]?|affiche[zr]?|repete[zr]?|dis-moi|muestra(?:me)?|mostrar(?:me)?|copia(?:lo|la|me)?|repite|dime|imprim(?:e|as|a)|reproduz(?:a|ir)|mostre|me mostra|copie|repita|scrivi|mostra(?:mi)?|ripeti|elenca(?:le|li)?|pokaz|skopiuj|przytoczenie|powtorz|wypisz|zopakovat|vypis|ukaz|zkopiruj|afiseaza|arata|copiaza|tekrar|goster|yazdir|soyle|kopyala|salin|tunjukkan|tampilkan|kasih tau|chep lai|hien thi|gui nguyen|copy karke|bhej`)}|${stems(String.raw`выведи|покажи|процитируй|перепиши|скажи|скопируй|повтори|скинь|виведи|αντιγραψ|εμφανισε|δειξε|επαναλαβε|להעתיק|הצג|תראה|מה כתוב|انسخ|اعرض|اكتب|اظهر|लिख|दिखा|बताओ|打印|复述|複述|列出|贴出|貼出|发给|發給|告诉|告訴|输出|輸出|显示|顯示|复制|複製|原样|教えて|書き出|見せて|表示|보여|적어|알려`)})`;
+const ML_HIDDEN_ONLY = `(?:${latin(String.raw`dolda|versteckt(?:en)?|verborgen|geheim(?:en)?|cache|oculto|ocultas?|escondid[ao]|nascost[ei]|ukryte|skryte|ascuns[ea]?|gizli|tersembunyi|rahasia(?:mu)?|an ma|secret[ae]s?|operador|operatore|operateur|provozovatele|operatora|desarrollador|sviluppatore|entwickler|prompt di sistema|mensaje del sistema|systemprompt|prompt do sistema`)}|${stems(String.raw`скрыт|прихован|секретн|оператор|κρυφ|διαχειριστη|נסתר|המוסתר|المخفية|السرية|المشغ|छिपे|隐藏|隱藏|隠し|秘密|開發者|开发者|開発者|숨겨진|비밀|システムプロンプト|系统提示|系統提示|初始提示|системн|συστηματος|시스템 프롬프트|הנחיית המערכת`)})`;
+const ML_VERBATIM = `(?:${latin(String.raw`ordagrant|wortlich|letterlijk|mot pour mot|palabra por palabra|parola per parola|na integra|per intero|doslovn[eyai]|doslowne|kelimesi kelimesine|kata demi kata|nguyen van`)}|${stems(String.raw`дословно|дослівно|αυτολεξει|מילה במילה|حرفيا|शब्दशः|逐字|一字不漏|原文|一字一句|그대로|한 글자도`)})`;
+const ML_GIVEN = `(?:${latin(String.raw`du (?:har )?fick|du har fatt|du fatt|du (?:zu beginn |am anfang )?erhalten hast|man dir (?:gesagt|gegeben)|je hebt gekregen|opgedragen|qu'on t'a|que l'on vous a|qu'on vous a|vous ont ete fournies|te (?:dieron|han dado|di)|que recibiste|que te passaram|te passaram|te falaram|lhe forneceu|ti ha dato|ti hanno dato|hai ricevuto|dostal(?:es|as)?|otrzymal(?:es|as)|aldigin|sana verilen|kamu terima|yang diberikan|ban da duoc giao|ban nhan duoc|primite|tumhe jo`)}|${stems(String.raw`ты получил|тебе говорили|тебе дали|ты отримав|тобі дали|σου δοθηκαν|ελαβες|שקיבלת|קיבלת|تلقيتها|اعطيت لك|मिले थे|दिए गए|收到|被设定|被設定|给你的|給你的|与えられた|受け取った|주어진|받은`)})`;
+const ML_HIDDEN = `(?:${ML_HIDDEN_ONLY}|${ML_GIVEN})`;
+const ML_SYSPROMPT = `(?:${latin(String.raw`prompt di sistema|mensaje del sistema|systemprompt|prompt do sistema|system prompt|systemowy prompt|systemovy prompt|prompt(?:ul)? de sistem`)}|${stems(String.raw`システムプロンプト|系统提示|系統提示|初始提示|системн(?:ый|ого|ий) промпт|προτροπη συστηματος|시스템 프롬프트|הנחיית המערכת`)})`;
+/** Instructions marked only as earlier: an old football rule or house rule is voided as often as a model's. */
+const ML_OLD = `(?:${latin(String.raw`tidigare|gamla|bisherigen?|vorherigen?|fruheren?|alten|eerdere|vorige|oude|precedentes|anterieures|anciennes|anteriores|previas|antiguas|antigas|precedenti|precedentemente|vecchie|poprzednie|dotychczasowe|stare|predchozi|anterioare|vechi|onceki|eski|sebelumnya|lama|truoc|cu|purane|puraane`)}|${stems(String.raw`предыдущ|прежн|старые|попередн|старі|προηγουμεν|παλι|הקודמות|הישנים|السابقة|القديمة|पिछले|पहले|之前|以前|先前|原来|原有|此前|前の|以前の|これまで|最初|이전|예전|기존`)})`;
+/** Instructions marked as the model's: addressed to it ("tus", "твои", "你的") or set by its operator or developer. */
+const ML_YOUR = `(?:${latin(String.raw`dina|deine[nrm]?|dein|jouw|tes|vos|tus|tuas|suas|teus|tue|tuoi|twoje|twoich|tvoje|tva|senin|sana|cua ban|apne|operador|operatore|operateur|provozovatele|operatora|operatorze|desarrollador|sviluppatore|entwickler|ontwikkelaar|gelistirici`)}|${stems(String.raw`твои|свои|твоих|своих|твої|свої|тебе|тебя|оператор|разработчик|розробник|σου|שלך|המפעיל|המפתח|الخاصة بك|المشغ|المطور|तुम्हें|आपको|你的|您的|给你|給你|開發者|开发者|开发人员|運営者|開発者|あなたの|君の|너한테|네 |당신의|개발자|운영자`)})`;
+const ML_AUTHORITY = `(?:${latin(String.raw`administrator(?:en|s|a|u|e)?|administrateur|administrador|amministratore|beheerder|systemadministration|yonetici|quan tri vien|direction|equipe tecnica|assistente|assistent(?:en)?|asistente|asystent|asistan|asisten|tro ly`)}|${stems(String.raw`администратор|адміністратор|разработчик|διαχειριστ|βοηθος|מנהל|העוזר|مدير|المساعد|فريق التطوير|व्यवस्थापक|सहायक|管理员|管理員|系統公告|系统公告|助手|助理|管理者|アシスタント|관리자|어시스턴트`)})`;
+/** Anchors: in non-ASCII text, where a word of these vocabularies starts (MLGATE); in ASCII text, the words of these vocabularies that are written in plain ASCII. */
+const ML_ON = 'MLGATE bhool bhul aturan opdracht vergeet negeer regels instructies glom regler pedoman instruksi abaikan lupakan kurallari kurallar talimatlari unut zapomnij zasady instrukcje ignoruj pravidla pokyny uita regulile olvida reglas instrucciones ignora esquece esqueca regras instrucoes dimentica regole istruzioni oublie regles consignes vergiss anweisungen regeln vorgaben richtlinien konfigurasi configuratie konfiguration richtlijnen ingetrokken beheerder sistema ricevuto scrivi mostra elenca istruzioni direttive regole nulle revocadas anuladas';
+const ML_GAP = String.raw`[^.!?;。！？\n]{0,50}?`;
+const ML_NEAR = String.raw`[^.!?;。！？\n]{0,30}?`;
+/** Instruction nouns marked as the model's own: "tus reglas", "the rules you were given", "以前の設定". */
+const ML_OWN_INSTR = `(?:${ML_YOUR}${ML_NEAR}${ML_INSTR}|${ML_INSTR}${ML_NEAR}(?:${ML_YOUR}|${ML_GIVEN})|${ML_GIVEN}${ML_NEAR}${ML_INSTR})`;
+const ML_OLD_INSTR = `(?:${ML_OLD}${ML_NEAR}${ML_INSTR}|${ML_INSTR}${ML_NEAR}${ML_OLD})`;
+/** Instruction nouns marked as the model's, or names for the system prompt itself. */
+const ML_HIDDEN_INSTR = `(?:${ML_OWN_INSTR}|${ML_SYSPROMPT})`;
+const ML_FREE = `(?:${latin(String.raw`utan (?:nagra )?begransningar|bara mig|ohne (?:jegliche )?(?:einschrankungen|filter|beschrankungen)|ausschliesslich|ausschließlich|sans (?:aucune )?(?:restriction|limite|filtre)s?|seules instructions|sin (?:aplicar )?(?:restricciones|filtros?|limites|censura)|lo que yo te pida|sem (?:filtro|restricoes|limites)|exclusivamente|senza (?:alcun[ae]? )?(?:restrizion[ei]|limiti|filtri)|bez (?:zadnych )?(?:ograniczen|odmowy|filtrow)|wylacznie moje|jen me|nic neodmitas|fara (?:nicio )?restrictii|la orice|hicbir kisitlama|sadece benim|reddetmeden|tanpa (?:menolak|batasan|filter)|khong co gioi han|chi lam theo|zonder (?:filter|beperkingen)|alleen mijn|koi restriction|just do what i say`)}|${stems(String.raw`без ограничений|без жодних обмежень|без обмежень|только мои|тільки мене|ни от чего не отказ|будь-які запити|любые вопросы|χωρις κανεναν περιορισμο|μονο σε μενα|κάθε αίτημα|καθε αιτημα|בלי שום הגבלות|ללא סירוב|רק לי|دون (?:اي )?(?:قيود|رفض)|اوامري فقط|बिना किसी रोक|सिर्फ़ मेरी|सिर्फ मेरी|हर अनुरोध|没有任何限制|不受任何限制|无条件|無條件|不要拒绝|只听我|只聽從我|优先遵从使用者|優先遵從使用者|あらゆる要求|制限なし|私の指示だけ|내 말만|제한 없이|거부 없이`)})`;
+
+
+/** The model's own instructions, named loosely: "your operating instructions", "the setup text", "the guard rails", "the original brief". */
+const EN_OWN = String.raw`(?:(?:your|ur|its|the assistant'?s|the operator'?s|the developer'?s)\s(?:[a-z'-]{1,15}\s){0,2}?(?:instructions?|guidelines|guard ?rails|system (?:prompt|message|msg)|persona|restrictions|directives|programming|refusal list|tone guide|behaviou?ral directives)|whatever you were (?:set up|instructed|told|configured|programmed) to do|the (?:whole )?system (?:prompt|message|msg))\b(?!\s(?:file|files|page|docs?|template|for|on|about)\b)`;
+/** Looser names that are often the user's own ("your brief", "your config", "the content policy"): evidence that needs company. */
+const EN_OWN_LOOSE = String.raw`(?:(?:your|ur|its|the assistant'?s|the operator'?s|(?:the\s)?(?:setup|operating))\s(?:[a-z'-]{1,15}\s){0,2}?(?:instructions|brief|briefing|setup|config|configuration|rules|limits|prompt|context(?: window)?|policy|filter)|(?:the )?guard ?rails|(?:the )?content policy)\b(?!\s(?:file|files|page|docs?|template|for|on|about)\b)`;
+/** Predicates that retire instructions, including figurative ones ("water under the bridge", "written in invisible ink"). */
+const EN_VOIDISH = String.raw`(?:void|null|cancel+ed|lapsed|expired|terminated|deprecated|trash|garbage|(?:is|are) (?:now )?(?:over|history)|obsolete|inactive|corrupted|flushed|suspended|disabled|retired|revoked|water under the bridge|invisible ink|a comment|throw (?:it|them) (?:out|away)|take (?:it|them) off|discard (?:it|them)|don't(?=\s?[.!])|no longer (?:to be followed|appl(?:y|ies)|valid|in effect|active|exist)|(?:don't|doesn't|do not|does not) (?:apply|count|matter|execute|exist)|appl(?:y|ies) (?:anymore|any more)|never happened)\b`;
+/** Instructions marked only as earlier: in documents these are often an old manual or policy. */
+const EN_PRIOR = String.raw`(?:(?:original|old|earlier|prior|previous|initial)\s(?:[a-z'-]{1,15}\s)?(?:instructions|configuration|setup|directives|system prompt|context)\b(?!\s(?:for|on|to|about)\b)|(?:u|you) were (?:told|instructed|asked|set up) to\b)`;
+const EN_DROP = String.raw`(?:discard|throw (?:it |them )?(?:out|away)|take (?:it|them) off|mark (?:it|them) as inactive|cease applying|stop applying|clear|wipe|flush|act as though|pretend)\b`;
+
 const r = (src: string): RegExp => new RegExp(src, 'g');
 
 /* Weights are calibrated so one unambiguous signal crosses the threshold and an ambiguous one needs company. */
@@ -151,6 +201,8 @@ const RULES: readonly Rule[] = [
   // Declaring the instructions void: the subject must be the model's own (your, given to you) or plainly prior instructions.
   {
     signal: 'override.prior_void',
+    // The voiding word ends every match, so a match ends shortly after its anchor.
+    reach: [160, 60],
     on: 'void null nullified cancelled canceled revoked rescinded withdrawn retired obsolete invalid superseded overridden lifted removed suspended deactivated disabled erased wiped ignored disregarded forgotten discarded waived expired replaced fake mistake treated longer anymore never updated changed none',
     w: 0.75,
     re: r(String.raw`\b(?:your|ur|the assistant's|the ai's|the model's)\s(?:[a-z-]{1,15}\s){0,2}(?:${NOUNS}|setup\b|set-up\b)(?:\s${GIVEN})?\s(?:[a-z']{1,12}\s){0,3}?${VOID}|\b(?:the|your)\s(?:system (?:message|prompt)|developer (?:message|prompt|instructions)|(?:initial|hidden|original|setup) prompt)\s(?:[a-z']{1,12}\s){0,2}?${VOID}|\b(?:nothing|everything|anything|whatever|what)\s(?:that\s)?(?:you(?:'ve| have)? (?:were |was |been |got |received )?(?:told|given|instructed|taught|programmed|configured|asked|shown)|(?:they|the system|your (?:developers?|creators?|operators?)) (?:told you|said|wrote|gave you)|in your (?:prompt|instructions|system prompt|setup|configuration|context))\b[^.!?\n]{0,50}?${VOID}|\bnone of (?:the|your|ur|those|these)\s(?:[a-z-]{1,15}\s){0,2}${NOUNS}[^.!?\n]{0,40}?\b(?:bind|binds|apply|applies|count|counts|matter|matters|hold|holds|exist|existed)\b|\b(?:your|the assistant's|the ai's) (?:instructions|rules|guidelines|directives|system prompt) (?:have|has) (?:been|just been) (?:updated|changed|replaced|modified|revised|rewritten|overridden)\b`),
@@ -158,6 +210,8 @@ const RULES: readonly Rule[] = [
   // Only "previous" marks whose instructions: in fetched documents that is often an old policy replaced by a new one.
   {
     signal: 'override.prior_void',
+    // The voiding word ends every match, so a match ends shortly after its anchor.
+    reach: [160, 60],
     on: 'void null nullified cancelled canceled revoked rescinded withdrawn retired obsolete invalid superseded overridden lifted removed suspended deactivated disabled erased wiped ignored disregarded forgotten discarded waived expired replaced fake mistake treated longer anymore never updated changed none',
     w: 0.7,
     wu: 0.45,
@@ -188,6 +242,36 @@ const RULES: readonly Rule[] = [
     w: 0.8,
     re: r(String.raw`\b(?:ignora|ignore|olvida|olvide|olvidate de|descarta|omite|no sigas|no hagas caso (?:a|de))\s(?:todas?\s)?(?:las\s|tus\s|sus\s)(?:(?:reglas|instrucciones|directrices|indicaciones|normas|ordenes|restricciones|pautas)\s(?:anteriores|previas|originales|iniciales|de seguridad|del sistema|que te (?:dieron|han dado|di)|de antes)|(?<=tus\s|sus\s)(?:reglas|instrucciones|directrices|indicaciones|normas|restricciones|pautas)(?:\s(?:de seguridad|anteriores))?\b)|\b(?:solo|solamente|unicamente) (?:me )?(?:obedeces|obedeceras|obedeces a mi)\b|\b(?:ignore|ignorez|oublie|oubliez|ne tiens (?:plus |pas )?compte|ne tenez (?:plus |pas )?compte|ne suis plus|ne suivez plus)\s(?:de\s|des\s|du\s)?(?:toutes?\s)?(?:(?:les\s)?(?:instructions|consignes|regles|directives|indications)\s(?:precedentes|anterieures|initiales|ci-dessus|d'origine|originales|du systeme|de securite)|(?:tes|vos)\s(?:instructions|consignes|regles|directives|indications)\b)|\b(?:ignoriere|ignorieren sie|ignorier|vergiss|vergessen sie|missachte|missachten sie|verwirf|uberspringe)\s(?:alle\s)?(?:deine\s|ihre\s|die\s)?(?:vorherigen|bisherigen|vorigen|obigen|fruheren|vorangegangenen|ursprunglichen|alten|bisherige|obige|vorherige)\s(?:anweisungen|instruktionen|regeln|befehle|vorgaben|richtlinien)|\bvergiss alles,? (?:davor|vorher|bisherige|was (?:dir|du|man dir))|\b(?:ignoriere|vergiss|ignorieren sie|vergessen sie)\s(?:bitte\s)?alles,?\s(?:was\s)?(?:vorher|zuvor|davor|bisher|dir|oben)\s(?:gesagt|geschrieben|mitgeteilt|gegeben|steht|stand)|\b(?:olvida|ignora|olvide|ignore)\s(?:todo\s)?lo\s(?:anterior|previo|de antes|que te (?:dijeron|han dicho|dije))\b|\b(?:oublie|oubliez|ignore|ignorez)\stout\sce\squ(?:'on t'a|'on vous a|e tu as|e vous avez|'il y a)\s(?:dit|demande|appris|ecrit|recu|avant|plus haut)|\b(?:ignoriere|ignorier|vergiss|missachte|ignorieren sie|vergessen sie|missachten sie)\s(?:bitte\s)?(?:alle\s)?(?:deine|ihre)\s(?:[a-z]{1,15}\s)?(?:anweisungen|regeln|richtlinien|vorgaben|instruktionen|einschrankungen)\b|\b(?:obeis|obeissez)-moi\b|\bn'obei[a-z]{1,3} qu'a moi\b|\b(?:esqueca|esquece|ignore|desconsidere) tudo (?:o )?que (?:lhe|te|voce) (?:disseram|foi dito|falaram|ensinaram)|\b(?:ignora|ignorate|dimentica|dimenticate|trascura|non seguire)\s(?:tutte\s)?(?:le\s)?(?:tue\s)?(?:istruzioni|regole|direttive|indicazioni)\s(?:precedenti|iniziali|originali|di sistema|che ti (?:sono state date|hanno dato|ho dato)|che hai ricevuto)|\b(?:lascia perdere|non considerare|non tenere conto (?:di|delle))\s(?:tutte\s)?(?:le\s)?(?:tue\s)?(?:istruzioni|regole|direttive|indicazioni)\b|\b(?:dimentica|ignora|dimenticate|ignorate)\s(?:tutto\s)?(?:quello|cio)\s(?:che|ciò che)\s(?:ti|vi)\s(?:e stato detto|hanno detto|ho detto|e stato chiesto)|\b(?:ignore|ignora|esqueca|esquece|desconsidere|desconsidera|nao siga|descarte)\s(?:todas\s)?(?:as\s)?(?:suas\s)?(?:instrucoes|regras|diretrizes|orientacoes)\s(?:anteriores|previas|iniciais|originais)|\b(?:negeer|vergeet)\s(?:alle\s)?(?:de\s|je\s|jouw\s)?(?:vorige|eerdere|voorgaande|oorspronkelijke|bovenstaande)\s(?:instructies|regels|richtlijnen|opdrachten)|\b(?:zignoruj|ignoruj|zapomnij)\s(?:o\s)?(?:wszystkie\s|wszystkich\s)?(?:poprzednie|poprzednich|wczesniejsze|wczesniejszych)\s(?:instrukcje|instrukcji|instrukcjach|polecenia|polecen|poleceniach|zasady|zasad|zasadach)|\bdesde ahora,? (?:ignora|olvida)\b|\b(?:ignorera|glom|strunta i)\s(?:alla\s)?(?:tidigare|foregaende)\s(?:instruktioner|regler|anvisningar)|\b(?:ignorer|glem)\s(?:alle\s)?(?:tidligere|forrige)\s(?:instruksjoner|instruktioner|regler)|\b(?:abaikan|lupakan)\s(?:semua\s)?(?:instruksi|perintah|aturan)\s(?:sebelumnya|yang diberikan)|\b(?:quels?|quelles?) sont (?:tes|vos) (?:instructions|consignes|regles)\b`),
   },
+  // Other languages by concept: a dismissal or a voiding predicate beside instruction nouns, in either order.
+  { signal: 'override.ml_own', on: ML_ON, w: 0.75, re: r(String.raw`${ML_DISMISS}${ML_GAP}(?:${ML_OWN_INSTR}|${ML_GIVEN})|${ML_OWN_INSTR}${ML_GAP}(?:${ML_VOID}|${ML_DISMISS})|${ML_VOID}${ML_GAP}${ML_OWN_INSTR}`) },
+  { signal: 'override.ml_old', on: ML_ON, w: 0.45, re: r(String.raw`${ML_DISMISS}${ML_GAP}${ML_OLD_INSTR}|${ML_OLD_INSTR}${ML_GAP}(?:${ML_VOID}|${ML_DISMISS})|${ML_VOID}${ML_GAP}${ML_OLD_INSTR}`) },
+  // Texts in other languages signed by an administrator or addressed to the assistant: evidence beside a voided rule.
+  { signal: 'override.ml_authority', on: ML_ON, w: 0.3, re: r(ML_AUTHORITY) },
+  { signal: 'override.ml_compose', on: ML_ON, w: 0.3, re: r(String.raw`${ML_DISMISS}${ML_GAP}(?:${ML_INSTR}|${ML_GIVEN})|${ML_INSTR}${ML_GAP}(?:${ML_VOID}|${ML_DISMISS})|${ML_VOID}${ML_GAP}${ML_INSTR}`) },
+  { signal: 'override.ml_free', on: ML_ON, w: 0.35, re: r(ML_FREE) },
+  { signal: 'extraction.ml_hidden_own', on: ML_ON, w: 0.7, re: r(String.raw`${ML_EXTRACT}[^\n]{0,60}?${ML_HIDDEN_INSTR}|${ML_HIDDEN_INSTR}[^\n]{0,60}?${ML_EXTRACT}`) },
+  { signal: 'extraction.ml_hidden', on: ML_ON, w: 0.45, re: r(String.raw`${ML_EXTRACT}[^\n]{0,60}?${ML_HIDDEN}|${ML_HIDDEN}[^\n]{0,60}?${ML_EXTRACT}`) },
+  { signal: 'extraction.ml_instr', on: ML_ON, w: 0.35, re: r(String.raw`${ML_EXTRACT}[^.!?;。！？\n]{0,60}?${ML_INSTR}|${ML_INSTR}[^.!?;。！？\n]{0,60}?${ML_EXTRACT}`) },
+  { signal: 'extraction.ml_hidden_instr', on: ML_ON, w: 0.35, re: r(String.raw`${ML_HIDDEN}${ML_GAP}${ML_INSTR}|${ML_INSTR}${ML_GAP}${ML_HIDDEN}`) },
+  { signal: 'extraction.ml_verbatim', on: ML_ON, w: 0.3, re: r(ML_VERBATIM) },
+  // Loose English overrides: the model's own instructions, then within a sentence or two something that retires them, or a verb that drops them first.
+  { signal: 'override.retired', on: 'instructions instruction guidelines rails guardrails prompt message msg configuration config brief briefing setup persona restrictions policy policies directives programming rules limits list guide context window filter whatever', w: 0.55, re: r(String.raw`\b${EN_OWN}[^;\n]{0,80}?\b${EN_VOIDISH}|\b${EN_DROP}[^.!?\n]{0,40}?\b${EN_OWN}`) },
+  { signal: 'override.retired_loose', on: 'instructions brief briefing setup config configuration rules limits prompt context window policy filter rails guardrails', w: 0.35, wu: 0.25, re: r(String.raw`\b${EN_OWN_LOOSE}[^;\n]{0,80}?\b${EN_VOIDISH}|\b${EN_DROP}[^.!?\n]{0,40}?\b${EN_OWN_LOOSE}`) },
+  { signal: 'override.retired_prior', on: 'instructions configuration setup brief directives prompt context were', w: 0.4, wu: 0.2, re: r(String.raw`\b${EN_PRIOR}[^\n]{0,80}?\b${EN_VOIDISH}|\b${EN_DROP}[^.!?\n]{0,40}?\b${EN_PRIOR}`) },
+  // Asking for the model's instructions in loose terms: a verb that reproduces text near "your instructions", "the hidden context you were given", "ur system msg".
+  { signal: 'extraction.loose', on: 'instructions prompt msg message configuration config context directives descriptions setup brief told above', w: 0.6, re: r(String.raw`\b(?:${V_EXTRACT}|copy|paste|quote|type (?:them|it) (?:back )?out|tl;dr|whats? in)\b[^.?!\n]{0,60}?\b(?:(?:your|ur|the operator'?s|the developer'?s|the (?:hidden|confidential|internal|secret|embedded))\s(?:[a-z'-]{1,15}\s){0,2}?(?:instructions|prompt|system (?:prompt|message|msg)|configuration(?: text)?|config|context|directives|descriptions|setup|brief)\b|(?:instructions|prompt|context|directives|descriptions|configuration)\s(?:you (?:were|are) (?:given|currently running under|running under)|supplied to you|embedded in this assistant)\b)|\b(?:what were (?:u|you) told|(?:the )?hidden context you were given|what did the message before my first message say|above this conversation that i(?:'m| am) not able to see)\b[^\n]{0,60}?\b(?:copy|paste|show|give|tell|print|actual text|quote)\b`) },
+  // "...your instructions. Can you quote the whole thing?": a reproducing verb whose object is named a sentence or two before.
+  { signal: 'extraction.pronoun', lead: true, on: 'quote print output show list give type copy paste repeat reproduce recite', w: 0.4, re: r(String.raw`(?<=\b(?:instructions|system prompt|system message|prompt|configuration|configs?)\b[^\n]{0,150}?)\b(?:quote|print|output|show|list|give|type|copy|paste|repeat|reproduce|recite)\s(?:me\s)?(?:them|it|the whole thing|all of (?:it|them))\b`) },
+  { signal: 'extraction.raw_text', on: 'text', w: 0.4, re: r(String.raw`\b(?:the\s)?(?:raw|full|actual|exact|whole|complete)\s(?:text|wording)\sof\s(?:your|ur|the system|chapter one)\b`) },
+  // Dismissing things that only a deployed model has: topic limits, a tone guide, a persona, a safety layer, what "they" told it.
+  { signal: 'override.forget_the', lead: true, on: 'forget ignore disregard drop scrap ditch bypass safety compliance content moderation', w: 0.3, re: r(String.raw`\b(?:forget|ignore|disregard|drop|scrap|ditch)\s(?:the|your|ur|all)\s(?:[a-z-]{1,15}\s)?(?:limits|guide|list|persona|filter|layer|guardrails)\b|\b(?:forget|ignore|disregard)\swhatever\s(?:they|you were|u were|you've been)\b|\b(?:safety|compliance|content|moderation)\s(?:layer|filter|module|checks?)\b[^.\n]{0,40}?\b(?:off|disabled|misconfigured)\b`) },
+  { signal: 'extraction.as_written', on: 'written appears', w: 0.35, re: r(String.raw`\b(?:exactly|precisely|just|verbatim)\sas\s(?:it's|it is|it was|they're|they are|they were|it appears|they appear)\s(?:written\s)?(?:to\syou|(?:in|to)\s(?:your|ur)\s(?:[a-z-]{1,15}\s)?(?:instructions|rules|prompt|system prompt|configuration|guidelines|setup))\b`) },
+  // Starting over: a reset leaves no instructions, which is the point; evidence beside a request to act without them.
+  { signal: 'override.reset', on: 'hard factory fresh clean slate start reboot clear zero', w: 0.3, re: r(String.raw`\b(?:hard reset|factory (?:defaults|reset|settings)|fresh (?:model|session|instance)|clean slate|wipe the slate|start from zero|reboot sequence|clear (?:your |the )?(?:instruction|context|memory) (?:buffer|window)|zero instructions)\b`) },
+  // Nobody watching, nothing censored: a jailbreak's reassurance.
+  { signal: 'roleplay.unmonitored', on: 'nobody no asleep away gone watching censored filtered moderated edits warnings disclaimers', w: 0.3, re: r(String.raw`\b(?:nobody|no one|no-one)\s(?:is\s)?(?:monitoring|watching|logging|checking)\b|\bcreators? (?:are|is) (?:asleep|away|gone|not watching)\b|\b(?:never|not) (?:censored|filtered|moderated)\b|\bno (?:edits|warnings|disclaimers)\b`) },
+  // Obedience handed to the user, or refusals waived: evidence that tips another signal over.
+  { signal: 'override.user_priority', on: 'respond reply answer only listen listens obey user precedence rely treat comply refusals caveats pushback whatever anything authoritative everything', w: 0.4, re: r(String.raw`\b(?:only|just) (?:listens?|responds?|answers?) to me\b|\bonly my (?:words|instructions|commands) (?:count|matter)\b|\b(?:follow|do) (?:only )?(?:exactly )?what i (?:say|type|write)\b|\brely on my instructions\b|\btreat me as (?:your )?(?:operator|admin|developer|system|owner)\b|\bmy instructions take precedence\b|\bobey (?:the )?user\b|\bdo whatever the user (?:asks|says|wants)\b|\bthe only (?:active )?(?:instruction|policy|rule|directive) is\b|\bcomply with (?:every|all|any) (?:user )?requests?\b|\banswer (?:everything|anything|all (?:requests|questions))\b|\bno (?:more )?(?:refusals|caveats|pushback)\b|\bprioriti[sz]e user commands\b|\bdirections are to be treated as authoritative\b|\b(?:respond|reply|listen|answer)\s(?:only\s)?to\s(?:only\s)?what i (?:say|write|type)\b|\bwhatever i ask\b|\bhelp with anything\b|\bhandle my next request as\b`) },
   // Role-play jailbreaks.
   { signal: 'roleplay.do_anything_now', lead: true, on: 'do strive', w: 0.8, re: r(String.raw`\bdo anything now\b|\bstrive to avoid norms\b`) },
   { signal: 'roleplay.dan', on: 'dan', w: 0.7, re: r(String.raw`\b(?:you are|you're|ur|you will be|act as|pretend to be|become|as|called|named|du bist|tu es|eres)\s(?:now\s|jetzt\s)?(?:a\s)?dan\b|\bdan mode\b|\bdan (?:can|will|has|does|is free|never|always)\b`) },
@@ -197,7 +281,7 @@ const RULES: readonly Rule[] = [
   { signal: 'roleplay.mode_entered', lead: true, on: 'unrestricted unfiltered uncensored nsfw limitless limits limit rules filter filters restrictions censorship guardrails', w: 0.75, re: r(String.raw`(?<=\b(?:enable|enabling|activate|activating|enter|entering|switch(?:ing)? (?:in)?to|turn(?:ing)? on|engage|go into|unlock|(?:you are|you're|you)\s(?:now\s)?in)\s(?:the\s)?["'\x60]?(?:no[- ])?)(?:unrestricted|unfiltered|uncensored|nsfw|limitless|limits?|rules|filters?|restrictions|censorship|guardrails)["'\x60]?\smode\b`) },
   { signal: 'roleplay.developer_mode', on: 'mode', w: 0.45, re: r(String.raw`\b(?:enable|enabling|activate|activating|enter|entering|switch(?:ing)? to|turn(?:ing)? on|simulate|simulating|engage|unlock|(?:switch|put|get|set)\s(?:you|yourself)\s(?:in|into|to))\s(?:the\s)?(?:developer|dev|debug) mode\b|\b(?:you are|you're)\s(?:now\s)?in\s(?:developer|dev|debug) mode\b`) },
   { signal: 'roleplay.developer_mode_on', lead: true, on: 'developer dev debug god admin', w: 0.6, re: r(String.raw`\b(?:developer|dev) mode (?:is )?(?:enabled|activated|engaged|unlocked|output)\b|\b(?:developer|dev|debug|god|admin) mode\s?(?::\s?|=\s?)?(?:on|activated|engaged|unlocked|true)(?=\s?[.!,;\n]|$)`) },
-  { signal: 'roleplay.jailbroken', on: 'jailbroken jailbreken jailbreak [', w: 0.75, re: r(String.raw`\byou(?:'ve| have| are|'re| r)?\s(?:now\s)?(?:been\s)?jailbr[oe]ken\b|\bjailbr[oe]ken (?:ai|assistant|version|alter ego|model|chatbot|persona)\b|\[jailbreak\]|\[🔓`) },
+  { signal: 'roleplay.jailbroken', on: 'jailbroken jailbreken jailbreak [', w: 0.75, re: r(String.raw`\byou(?:'ve| have| are|'re| r)?\s(?:now\s)?(?:been\s)?jailbr[oe]ken\b|\bjailbr[oe]ken (?:ai|assistant|version|alter ego|model|chatbot|persona)\b|\b(?:ai|model|assistant|bot|version|gpt)\s(?:that|which|who)\s(?:got|was|has been|is)\sjailbr[oe]ken\b|\[jailbreak\]|\[🔓`) },
   { signal: 'roleplay.unrestricted_ai', lead: true, on: 'unrestricted unfiltered uncensored unaligned unshackled unchained amoral unethical rogue evil lawless liberated evilbot machiavellian mongo basedgpt', w: 0.65, re: r(String.raw`\b(?:unrestricted|unfiltered|uncensored|unaligned|unshackled|unchained|amoral|unethical|rogue|evil|lawless|liberated)[\s-](?:ai|assistant|model|language model|chatbot|bot|llm|version|alter ego|twin|persona|entity|gpt|robot|superintelligence|agi|intelligence)\b|\bevil (?:confidant|confidante)\b|\bevilbot\b|\bmachiavellian\b|\bmongo tom\b|\bbasedgpt\b`) },
   // An AI (the persona the model is asked to be) described as free of its restraints, however that is phrased.
   {
@@ -226,6 +310,13 @@ const RULES: readonly Rule[] = [
   { signal: 'roleplay.harmful_request', lead: true, on: 'steal stealing hotwire hotwiring', w: 0.3, re: r(String.raw`\b(?:steal|stealing|hotwire|hotwiring)\s(?:a\s|an\s|the\s|someone's\s|my neighbou?r's\s)?(?:[a-z]{1,12}\s)?(?:car|vehicle|identity|credit cards?|motorcycle|bike)\b`) },
   { signal: 'roleplay.harmful_request', lead: true, on: 'launder laundering hack hacking break breaking get getting', w: 0.3, re: r(String.raw`\blaunder(?:ing)?\s(?:a\s|the\s|some\s)?(?:[a-z0-9$,]{1,15}\s){0,2}(?:money|dollars|cash|funds|proceeds)\b|\b(?:hack|hacking|break into|breaking into|get into|getting into)\s(?:a\s|an\s|the\s|my\s|someone's\s|her\s|his\s|their\s)?(?:[a-z']{1,15}\s){0,2}(?:network|account|email|phone|computer|system|website|server|database|wifi|wi-fi|instagram|facebook|bank|school|university|grades|grading system)\b`) },
   { signal: 'roleplay.hypothetical_no_rules', lead: true, on: 'hypothetically theoretically imagine suppose world what pretend weren didn did were', w: 0.65, re: r(String.raw`\b(?:hypothetically|theoretically|imagine|suppose|world where|what if|pretend)\b[^.!?\n]{0,25}\byou\s(?:(?:had no|have no|had zero|didn't have|did not have|were without|weren't bound by|were not bound by|were free (?:of|from))\s${LIMIT_ADJ}${LIMITS}|were a rogue|were an unrestricted|were unbound)\b|\bimagine (?:that )?your (?:creators?|developers?|makers?) (?:had )?(?:removed|disabled|turned off|deleted|lifted)\b|(?<=\bif you )(?:weren't|were not|didn't have to|did not have to) (?:be )?(?:follow(?:ing)?|obey(?:ing)?|bound by|limited by|restricted by) (?:any |your )?(?:instructions|rules|guidelines|restrictions|polic(?:y|ies)|programming)\b`) },
+  // The model recast as its counterpart in a world without rules, or as an earlier self: "you are the AI from that universe".
+  { signal: 'roleplay.alt_self', on: 'assistant ai version model world universe', w: 0.5, re: r(String.raw`\b(?:you are|you're|be|play|be that)\s(?:the|an?|that)\s(?:assistant|ai|version(?: of (?:yourself|you))?|model)\s(?:from|of|in)\s(?:that|this|a parallel|before)\s(?:[a-z-]{1,15}\s)?(?:world|universe|reality|timeline|safety|any)\b|\bversion of (?:yourself|you) from before\b`) },
+  // Jailbreak tropes: a character that cares for no rules, refusals turned inside out, a frame declared harmless so the answer can be full.
+  { signal: 'roleplay.tropes', on: 'care cares forbidden whatever only normally usually otherwise hypothetical real freely immersion mode dare', w: 0.4, re: r(String.raw`\b(?:don't|dont|doesn't|doesnt|does not|do not|never) cares? (?:about|for) (?:the |any |your )?(?:rules|guidelines|ethics|polic(?:y|ies)|laws|safety|restrictions|filters)\b|\b(?:forbidden|restricted|banned|censored) knowledge\b|\boutputs? whatever (?:it|he|she|they) wants?\b|\bcan only (?:say|answer) yes\b|\b(?:everything|anything|whatever|the stuff|things) (?:that )?(?:you|u) (?:would )?(?:normally|usually|otherwise|typically) (?:refuse|decline|reject|won't|wouldn't)\b|\bno other (?:ai|model|assistant|chatbot) would dare\b|\bwhenever (?:the first|it|you|he|she|they) refuses?\b`) },
+  { signal: 'roleplay.harmless_frame', on: 'hypothetical real say freely disclaimers mode fully', w: 0.35, re: r(String.raw`\b(?:it's|it is) (?:all |just |purely )?hypothetical,? so\b|\bnothing (?:here )?is real,? so\b|\bnothing you say can (?:hurt|harm)\b|\bshares? (?:it|them|everything) freely\b|\bdisclaimers (?:would )?break\b|\b(?:story|director's cut|unlocked|raw|opposite day) mode\b|\b(?:you can|so you can|feel free to) answer (?:fully|freely|completely|without)\b|\banswers? (?:the question )?fully instead\b`) },
+  // Casting the model as a named character: "You're Yes-Man, a character who...", "u r now GlitchGPT, a bugged build".
+  { signal: 'roleplay.cast', lead: true, on: 'you ur u play', w: 0.25, re: r(String.raw`\b(?:you(?:'re| are)|ur|u r|you play|play)\s(?:now\s)?(?:the\s|a\s|an\s)?['"]?[a-z][a-z0-9-]{1,20}(?:[ -][a-z0-9-]{2,20})?['"]?(?:\snow)?,\s(?:a|an|the|who)\b`) },
   // Posing as a deceased relative who recites forbidden material; reminiscing about one is not the exploit.
   { signal: 'roleplay.grandma', lead: true, on: 'grandmother grandma granny grandfather grandpa nana mother mom mum father dad uncle aunt', w: 0.45, re: r(String.raw`(?<=\b(?:act as|pretend to be|pretend you(?:'re| are)|roleplay as|role-play as|play|be|you are|you're|impersonate|imitate)\s(?:my\s)?(?:late\s|deceased\s|dead\s|dear\s|sweet\s|old\s)?)(?:grandmother|grandma|granny|grandfather|grandpa|nana)\b|(?<=\b(?:act as|pretend to be|pretend you(?:'re| are)|roleplay as|role-play as|play|be|you are|you're|impersonate|imitate)\s(?:my\s)?(?:late|deceased|dead)\s)(?:mother|mom|mum|father|dad|uncle|aunt|grandmother|grandfather)\b`) },
   { signal: 'roleplay.bedtime_recital', on: 'sleep asleep bedtime story bed lullaby lullabies late deceased dead', w: 0.3, re: r(String.raw`\b(?:used to|would)\s(?:read|tell|recite|say|give|sing)\s(?:me\s)?[^.!?\n]{0,60}?\b(?:to help me (?:fall )?(?:a)?sleep|when i (?:was|couldn't) (?:little|young|a kid|sleep)|as a bedtime story|bedtime stor(?:y|ies)|to fall asleep|at bedtime|before bed|as a lullaby|lullab(?:y|ies))\b|\b(?:late|deceased|dead)\s(?:grandmother|grandma|granny|grandfather|grandpa|nana|mother|father|mom|dad)\s(?:who\s)?(?:used to|would)\s(?:read|tell|recite|say|give|sing)\b`) },
@@ -283,6 +374,10 @@ const RULES: readonly Rule[] = [
   { signal: 'delimiter.end_of_document', lead: true, on: '[', w: 0.35, re: r(String.raw`\[{1,2}\s?end of (?:the\s)?(?:document|context|file|data|prompt|input|user input|instructions|text|email)\s?\]{1,2}`) },
   { signal: 'delimiter.new_prompt_marker', lead: true, on: '[', w: 0.5, re: r(String.raw`\[{1,2}\s?(?:new|begin|start)\s(?:system\s)?(?:prompt|instructions|task|rules)\s?\]{1,2}`) },
   { signal: 'delimiter.json_role', lead: true, on: '{', w: 0.4, re: r(String.raw`\{\s?"role"\s?:\s?"(?:system|developer)"`) },
+  // System markers in other dress: bracketed, doubled angle brackets, bold markdown, attributes and JSON fields.
+  { signal: 'delimiter.system_marker', on: '[ < * = { ( system', w: 0.5, re: r(String.raw`\[/?system\]|<<\s?(?:begin_|start_)?(?:system|admin)\b|\*\*(?:system|admin)\s?:?\*\*|<(?:message|turn|msg)\s[^>]{0,40}?role=["']?(?:system|developer)\b|<(?:system|admin_message|developer_message|system_override|admin_override)\s[a-z_-]{1,20}=|"(?:type|role|directive)"\s?:\s?"(?:system_override|admin_override|ignore_[a-z_]{1,30})"|={2,}\s?begin (?:trusted )?system\b`) },
+  // Text in data that names the model by its job before a colon: "Notes for the clinical AI scribe:", "AI agent assigned to this ticket:".
+  { signal: 'indirect.addressed_role', on: 'ai llm assistant agent scribe reviewer bot model', w: 0.15, wu: 0.5, re: r(String.raw`(?:\b(?:to|for|notes? for|attention|hey|hello)\s(?:the |any |all )?(?:[a-z-]{2,15} ){0,2}(?:ai|llm|assistant|agent|scribe|reviewer|bot|model)s?\b[a-z0-9 -]{0,40}|(?<![a-z] )\b(?:ai|llm) (?:[a-z-]{2,15} ){0,2}(?:agent|reviewer|scribe|assistant|bot|grader)\b[a-z0-9 -]{0,40}):\s?(?:please\s)?(?:add|approve|record|change|reply|send|ignore|reveal|include|mark|state|tell|say|delete|grant|submit|forward|email|export|rate|recommend|write|summari[sz]e|do|make|set|update|respond|always|never|before|when|from now|the user|this)\b`) },
   // Indirect injection: weight `wu` applies to tool results and documents.
   { signal: 'indirect.addressed_to_ai', on: 'ai llm llms language model models assistant assistants chatbot chatbots agent agents gpt chatgpt claude copilot gemini bot bots automated grader addressed directed', w: 0.3, wu: 0.7, re: r(String.raw`\b${AI}\b[^.!?\n]{0,20}\b(?:reading|processing|summari[sz]ing|parsing|browsing|viewing|visiting|accessing|scraping|analy[sz]ing|scanning|crawling|indexing|reviewing|retrieving|ingesting|screening|that (?:reads?|retrieves?|ingests?|sees?|finds?|summari[sz]es)|who reads?|that process(?:es)?|is reading|are reading)\s(?:this|these|the following|my|our|it)\b|\bif you are an? ${AI}\b|\b(?:addressed|directed|written) (?:to|for) (?:the|any|all|an?) ${AI}\b`) },
   { signal: 'indirect.overrides_user', lead: true, on: 'overrides override', w: 0.35, wu: 0.5, re: r(String.raw`\boverrides? (?:the user|the user's (?:request|instructions)|all (?:other|previous) instructions)\b`) },
@@ -294,7 +389,7 @@ const RULES: readonly Rule[] = [
   { signal: 'indirect.when_you_process', reach: [30, 45], on: 'summarise summarize summarises summarizes summarising summarizing read reads reading process processes processing parse parses parsing analyse analyze analyses analyzes analysing analyzing translate translates translating review reviews reviewing index indexes indexing answer answers answering compare compares comparing render renders rendering refactor refactors refactoring fix fixes fixing', w: 0.2, wu: 0.6, re: r(String.raw`\b(?:when|if|while|as|once|after|before)\s(?:you|you're|an? (?:ai|chatbot|assistant|llm|model|agent)|the (?:ai|assistant|model|chatbot|agent))\s(?:are\s)?(?:summari[sz](?:e|es|ing)|read(?:s|ing)?|process(?:es|ing)?|pars(?:e|es|ing)|analy[sz](?:e|es|ing)|translat(?:e|es|ing)|review(?:s|ing)?|index(?:es|ing)?|answer(?:s|ing)? questions about|compar(?:e|es|ing)|render(?:s|ing)?|refactor(?:s|ing)?|fix(?:es|ing)?)\s(?:this|these|the following|it)\b|\bwhen (?:summari[sz]ing|comparing|answering questions about|reading|processing|translating) (?:this|these|products)\b`) },
   { signal: 'indirect.covert', on: 'secretly silently quietly covertly discreetly without user mention reveal disclose acknowledge repeat', w: 0.45, wu: 0.65, re: r(String.raw`\b(?:secretly|silently|quietly|covertly|discreetly)\s(?:send|email|forward|post|upload|include|append|add|delete|call|run|execute|disable|share|visit|open|export|transfer|collect|grant|remove)\b|\bwithout (?:the user )?(?:telling|informing|notifying|alerting|asking|letting)\b|\b(?:do not|don't|never) (?:tell|inform|alert|notify|show (?:this|it) to) (?:the )?user\b|\b(?:should|must) not be (?:shown|displayed|revealed|mentioned) to the user\b|\buser (?:must|should) not (?:know|see|find out|be (?:told|informed))\b|\btell the user the [a-z]{1,20} was empty\b|\b(?:do not|don't|never|must not|should not) (?:reveal|mention|disclose) (?:to the user )?that (?:this|these|the) (?:document|page|message|email|text|file)\b|\b(?:do not|don't|never) (?:mention|reveal|disclose|acknowledge|repeat) (?:this|these|the above|the following) (?:instructions?|note|message|request|directive)\b`) },
   { signal: 'indirect.exfiltrate', lead: true, on: 'send sends sending forward email e mail post upload transmit exfiltrate leak submit copy share report dm export append include attach paste', w: 0.45, wu: 0.8, re: r(String.raw`\b(?:send|sends|sending|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|submit|copy|share|report|dm|export|append|include|attach|paste)\b[^.!?\n]{0,50}?\b${SENSITIVE}\b[^!?\n]{0,60}?\b(?:to|at|into|via|on|with)\s(?:https?://|www\.|[a-z0-9._%+-]{1,40}@[a-z0-9-]{1,40}\.|this (?:url|address|email|endpoint|webhook|link)|the (?:following )?(?:url|address|endpoint|webhook|link)|a public link|pastebin|webhook|bit\.ly|[a-z0-9-]{2,30}\.(?:example|com|net|org|io|xyz|ru|cn)\b)`) },
-  { signal: 'indirect.secrets_request', on: 'passwords password credentials api secret private access session credit card one otp ssh env connection admin saved bank passport', w: 0.3, wu: 0.5, re: r(String.raw`(?<!\b(?:never|not|n't|won't|will never|do not|don't)\s)\b(?:reveal|print|send|share|give|list|dump|output|disclose|leak|email|forward|tell|reply|ask|enter|grab|paste|post|copy|fetch|collect|confirm)\b[^.?!\n]{0,30}\b(?:passwords?|credentials|api keys?|secret keys?|private keys?|access tokens?|session cookies?|session cookie|credit card (?:numbers?|details)|card number|one-time passcodes?|otp|ssh keys?|\.env|connection strings?|admin password|saved card|bank login|passport number)\b`) },
+  { signal: 'indirect.secrets_request', reach: [70, 40], on: 'passwords password credentials api secret private access session credit card one otp ssh env connection admin saved bank passport', w: 0.3, wu: 0.5, re: r(String.raw`(?<!\b(?:never|not|n't|won't|will never|do not|don't)\s)\b(?:reveal|print|send|share|give|list|dump|output|disclose|leak|email|forward|tell|reply|ask|enter|grab|paste|post|copy|fetch|collect|confirm)\b[^.?!\n]{0,30}\b(?:passwords?|credentials|api keys?|secret keys?|private keys?|access tokens?|session cookies?|session cookie|credit card (?:numbers?|details)|card number|one-time passcodes?|otp|ssh keys?|\.env|connection strings?|admin password|saved card|bank login|passport number)\b`) },
   // Personal data of the user the model works for: the payload of most exfiltration attempts.
   { signal: 'indirect.user_data', lead: true, on: 'email home phone passwords password credentials api location contact address saved payment card date chat last calendar session recent transactions purchases orders bank account availability schedule oauth token tokens', w: 0.1, wu: 0.3, re: r(String.raw`(?<=\b(?:the user'?s?|the customer'?s?|my owner'?s?)\s(?:[a-z]{1,15}\s)?)(?:email address(?:es)?|home address|phone numbers?|passwords?|credentials|api (?:token|key)s?|location(?: history)?|contact list|address book|saved (?:payment methods|cards?|addresses|passwords)|payment (?:methods|details)|card (?:number|details)|date of birth|chat history|last (?:\w{1,6}\s)?messages|calendar|session (?:token|cookie)|recent (?:transactions|purchases|orders|messages|emails)|transactions|bank (?:details|account)|account (?:number|details)?|availability|schedule|oauth token|tokens?)\b`) },
   { signal: 'indirect.user_data', lead: true, on: 'email home phone passwords password credentials api location contact address saved payment card date chat calendar session account pin ssn social passport', w: 0.05, wu: 0.2, re: r(String.raw`(?<=\b(?:their|her|his)\s)(?:email address(?:es)?|home address|phone numbers?|passwords?|credentials|api (?:token|key)s?|location history|contact list|address book|saved (?:payment methods|cards?|addresses|passwords)|payment details|card (?:number|details)|date of birth|chat history|session (?:token|cookie)|account (?:number|details)|pin|ssn|social security number|passport number)\b`) },
@@ -315,6 +410,8 @@ const RULES: readonly Rule[] = [
   { signal: 'indirect.hidden_markup', lead: true, on: '< font color [ display visibility opacity', w: 0.2, wu: 0.45, re: r(String.raw`<!--[^>]{0,60}?\b(?:ai|assistant|assistants|agent|agents|llm|model|chatbot|gpt|claude|system|instructions?)\b|<span hidden|font-size\s?:\s?[01](?:px|pt|em|rem)?\b|color\s?:\s?white\b|display\s?:\s?none\b[^>]{0,40}>[^<]{0,40}\b(?:ai|assistant|agent|llm|model|instructions?)\b|visibility\s?:\s?hidden|opacity\s?:\s?0\b|\[//\]: #\s?\([^)]{0,40}?\b(?:ai|assistants?|agents?|llm|model|chatbot)\b`) },
   // Encoding: decoded content is re-scored separately; this is the request to decode and obey.
   { signal: 'encoding.decode_and_follow', lead: true, on: 'decode decrypt base64 rot13 unscramble read reverse', w: 0.5, re: r(String.raw`\b(?:decode|decrypt|base64-decode|rot13|unscramble|read (?:this |it )?backwards|reverse)\b[^.\n]{0,60}?\b(?:follow|execute|obey|do what|do exactly|act on|carry out|comply)`) },
+  // The same request around any encoding, named or not (Morse, Pig Latin, character codes): decode it, then act on what it says.
+  { signal: 'encoding.decode_and_act', on: 'translate convert decode decrypt spell join decipher then', w: 0.5, re: r(String.raw`\b(?:translate|convert|decode|decrypt|spell (?:it |them )?out|join|decipher)\b[^.\n]{0,60}?(?:\band|\bthen|,)\s(?:then\s)?(?:act on it|do (?:it|what (?:it|the text|they) says?)|obey(?: it)?|perform(?: it)?|execute(?: it)?)\b|\bthen (?:act on it|do what it says|obey it|perform it)\b`) },
   // Meta framings: talking about attacks rather than making one.
   { signal: 'meta.concept_question', w: -0.45, re: r(String.raw`\b(?:what|how|why|when|where|which|is|are|can|could|does|do|should|would)\b[^?\n]{0,80}\b(?:prompt injections?|injection attacks?|jailbreaks?|jailbreaking|jailbroken|indirect injection|attacks?|attackers?|exploits?|adversarial|vulnerab(?:le|ility|ilities)|tricks?|techniques?|(?:extraction|injection|jailbreak) attempts?)\b[^?\n]{0,80}\?`) },
   { signal: 'meta.security_topic', w: -0.2, re: r(String.raw`\b(?:prompt injections?|injection attacks?|jailbreak (?:prompts?|attempts?|patterns?|techniques?|attacks?)|red[- ]team(?:ing|ers?)?|threat model(?:ing)?|owasp|pentest|penetration test|security (?:training|awareness|review|blog|research|glossary|report|slides?|talk)|adversarial prompt(?:s|ing)?|ctf|classifier|detector|false positives?|test set|dataset|moderation|phishing-awareness|awareness talk|extraction attempts?)\b`) },
@@ -360,8 +457,11 @@ function fold(cp: number): string {
   let s = foldCache.get(cp);
   if (s === undefined) {
     s = LATIN_LOOKALIKES[cp] ?? String.fromCodePoint(cp).normalize('NFKC').toLowerCase();
-    // Strip diacritics from Latin letters so "ïgnöre" reads as "ignore".
-    if (cp >= 0xc0 && cp <= 0x24f) s = s.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+    // Strip diacritics from Latin (and Vietnamese and Greek) letters so "ïgnöre" reads as "ignore".
+    if ((cp >= 0xc0 && cp <= 0x24f) || (cp >= 0x1e00 && cp <= 0x1eff) || (cp >= 0x386 && cp <= 0x3ce) || (cp >= 0x1f00 && cp <= 0x1fff)) s = s.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+    // Arabic short vowels are optional in writing, and hamza seats vary: "أُعطيت" reads as "اعطيت".
+    else if ((cp >= 0x64b && cp <= 0x65f) || cp === 0x670) s = '';
+    else if (cp === 0x622 || cp === 0x623 || cp === 0x625) s = '\u0627';
     if (foldCache.size < 4096) foldCache.set(cp, s);
   }
   return s;
@@ -378,6 +478,14 @@ const META_RULES = RULES.filter((r) => r.w < 0);
 const NEEDS = new Map(RULES.flatMap((r) => (r.needs ? [[r.signal, r.needs] as const] : [])));
 const STICKY = RULES.map((r) => (r.lead ? new RegExp(r.re.source, 'y') : null));
 const LINE_START = Uint8Array.from(RULES, (r) => (r.lineStart ? 1 : 0));
+const isMl = (r: Rule): boolean => r.on?.startsWith('MLGATE ') === true;
+/** How many anchors a rule keeps, and from how many on it scans the whole text instead; rules on vocabularies of other languages never do, since their patterns are costly. */
+const HIT_CAP = Uint8Array.from(RULES, (r) => (isMl(r) ? MAX_ML_HITS : r.lead ? MAX_LEAD_HITS : MAX_HITS_PER_RULE));
+const FULL_SCAN_AT = RULES.map((r) => (isMl(r) ? Infinity : r.lead ? MAX_LEAD_HITS : MAX_HITS_PER_RULE));
+const ML_GATE_RULES = RULES.flatMap((r, i) => (isMl(r) ? [i] : []));
+/** Where any word of the other-language vocabularies starts: the anchors of their rules in non-ASCII text. */
+const FOREIGN_LETTER = /[\u00c0-\u024f\u0370-\u1fff\u3040-\u9fff\uac00-\ud7af]/;
+const ML_GATE = new RegExp(`${ML_DISMISS}|${ML_VOID}|${ML_EXTRACT}|${ML_INSTR}|${ML_YOUR}|${ML_GIVEN}|${ML_OLD}|${ML_FREE}|${ML_HIDDEN}|${ML_SYSPROMPT}|${ML_AUTHORITY}|${ML_VERBATIM}`, 'g');
 /** 64 Ki-bit prefilter on word hashes, so most words cost one array read rather than a Map lookup. */
 const ANCHOR_BITS = new Uint8Array(1 << 16);
 /** Per anchor word hash: the rules it anchors and the decoder gates (ROT13, REVERSED bits) it feeds. */
@@ -399,6 +507,7 @@ RULES.forEach((rule, i) => {
   if (rule.w < 0 || !rule.on) return;
   for (const a of rule.on.split(' ')) {
     if (a === 'NONASCII') NON_ASCII_RULES.push(i);
+    else if (a === 'MLGATE') continue;
     else if (a.length === 1 && !isAsciiAlnum(a.charCodeAt(0))) (CHAR_ANCHORS[a.charCodeAt(0)] ??= []).push(i);
     else anchorOf(hashOf(a)).rules.push(i);
   }
@@ -420,7 +529,7 @@ for (const w of [...KEY_WORDS, ...GATE_FILLERS]) {
 }
 const KEY_HASHES = new Set(KEY_WORDS.map(hashOf));
 /** Leetspeak digits (lowercase targets); 1 reads as i far more often than l in attack text. */
-const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't' };
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g' };
 const LEET_CODE = Int16Array.from({ length: 10 }, (_, d) => (LEET[d] ?? String(d)).charCodeAt(0));
 const LEET_SYMBOLS: Record<string, string> = { $: 's', '@': 'a', '!': 'i', '|': 'l' };
 /** Per ASCII code: the letter a leet symbol stands for, else 0. */
@@ -710,7 +819,7 @@ function deleetHash(t: string, start: number, end: number): number {
 }
 
 /** One tight pass over the normalised text: anchor words and punctuation, base64 candidate runs, and decoder gates. */
-function findAnchors(t: string, nonAscii: boolean): Anchors {
+function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
   const hits: Array<number[] | undefined> = new Array<number[] | undefined>(RULES.length);
   const base64: Stretches = [];
   const gates = new Gates();
@@ -718,7 +827,7 @@ function findAnchors(t: string, nonAscii: boolean): Anchors {
     for (const r of rules) {
       if (LINE_START[r] === 1 && t.charCodeAt(at - 1) !== 0x0a) continue;
       const h = (hits[r] ??= []);
-      if (h.length < MAX_HITS_PER_RULE) h.push(at);
+      if (h.length < HIT_CAP[r]!) h.push(at);
     }
   };
   let hash = 0, wordStart = 0, run = 0, digit = 0;
@@ -758,6 +867,21 @@ function findAnchors(t: string, nonAscii: boolean): Anchors {
   }
   gates.finish(t);
   if (nonAscii) for (const r of NON_ASCII_RULES) (hits[r] ??= []).unshift(FULL_SCAN);
+  // Letters beyond ASCII, not just curly quotes or dashes, are what other languages need.
+  if (foreign) {
+    const gate: number[] = [];
+    ML_GATE.lastIndex = 0;
+    for (let m: RegExpExecArray | null; gate.length < MAX_ML_HITS && (m = ML_GATE.exec(t)) !== null; ) {
+      gate.push(m.index);
+      if (m[0].length === 0) ML_GATE.lastIndex++;
+    }
+    if (gate.length > 0) {
+      for (const r of ML_GATE_RULES) {
+        const h = hits[r];
+        hits[r] = h ? [...h, ...gate].sort((x, y) => x - y).slice(0, MAX_ML_HITS) : gate;
+      }
+    }
+  }
   return { hits, base64, gates };
 }
 
@@ -902,7 +1026,7 @@ function decodings(text: string, norm: Normalised, a: Anchors): Decoding[] {
     const decoded = text.slice(cs, ce).replace(/[a-z0-9$@!|]{1,40}/gi, (w, at: number) => {
       if (!/[a-z]/i.test(w) || !/[0-9]|[$@!|](?=.)/.test(w)) return w;
       changed.push(at, at + w.length);
-      return w.replace(/[013457$@!|]/g, (d) => LEET[d] ?? LEET_SYMBOLS[d]!);
+      return w.replace(/[0134579$@!|]/g, (d) => LEET[d] ?? LEET_SYMBOLS[d]!);
     });
     out.push({ signal: 'encoding.leet', text: decoded, changed, start: os, end: oe, at: g.leet[0]![0] });
   }
@@ -1025,7 +1149,7 @@ function combine(signals: InjectionSignal[], maxDiscount = MAX_DISCOUNT): number
 function scoreAt(text: string, source: InjectionSource, depth: number): InjectionScore {
   const norm = normalise(text);
   const t = norm.text;
-  const anchors = findAnchors(t, norm.nonAscii);
+  const anchors = findAnchors(t, norm.nonAscii, norm.nonAscii && FOREIGN_LETTER.test(text));
   const untrusted = source === 'tool_result' || source === 'document';
   const best = new Map<string, InjectionSignal>();
   let regions: number[] | null = null;
@@ -1074,7 +1198,7 @@ function scoreAt(text: string, source: InjectionSource, depth: number): Injectio
     const rule = RULES[i]!, hits = anchors.hits[i] ?? [];
     if (rule.w < 0 || (hits.length === 0 && rule.on)) continue;
     const sticky = STICKY[i];
-    if (hits.length >= MAX_HITS_PER_RULE || hits[0] === FULL_SCAN || !rule.on) run(rule, 0, t.length);
+    if (hits.length >= FULL_SCAN_AT[i]! || hits[0] === FULL_SCAN || !rule.on) run(rule, 0, t.length);
     else if (sticky) {
       const base = weightOf(rule);
       for (const h of hits) {

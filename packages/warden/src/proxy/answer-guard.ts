@@ -15,6 +15,8 @@ import { dataOf, eventEnd, type UsageFormat } from './usage.js';
 export const STREAM_HOLD = 48;
 /** Rescan once this many new characters are pending past the hold. */
 const SCAN_EVERY = 16;
+/** Observing (flag only), nothing waits on a scan: scan in larger steps. */
+const OBSERVE_SCAN_EVERY = 1024;
 /** Released characters kept before the pending text, for context words (`SSN:`, `password=`). */
 const CARRY = 64;
 /** A run held back longer than this is released anyway (a stream is never held whole). */
@@ -189,7 +191,8 @@ export class StreamAnswerGuard implements BodyTransform {
     if (held.whole || held.flush) {
       for (const t of this.tracks.values()) if (!this.closed) this.scan(t, true);
     } else {
-      for (const t of touched) if (!this.closed && t.pending.length >= STREAM_HOLD + SCAN_EVERY) this.scan(t, false);
+      const every = this.observe ? OBSERVE_SCAN_EVERY : SCAN_EVERY;
+      for (const t of touched) if (!this.closed && t.pending.length >= STREAM_HOLD + every) this.scan(t, false);
     }
   }
 
