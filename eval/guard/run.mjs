@@ -89,5 +89,7 @@ const results = { development: evaluate('development corpora (the detectors were
 if (exists('holdout-pii.jsonl') || exists('holdout-injection.jsonl')) results.holdout = evaluate('held-out corpora, first set (written apart from the detectors, never tuned on; measured before the injection detector was reworked, so read by that work only through its score)', 'holdout-');
 // A second held-out injection set, written after the first one had been scored and never shown to whoever changed the detector.
 if (exists('holdout2-injection.jsonl')) results.holdout2 = evaluate('held-out corpora, second set (written apart from the detector and its other corpora, never tuned on)', 'holdout2-');
+// A third, written after the second had been scored, before the detector's second rework was measured.
+if (exists('holdout3-injection.jsonl')) results.holdout3 = evaluate('held-out corpora, third set (written apart from the detector and its other corpora, never tuned on)', 'holdout3-');
 if (process.argv.includes('--json')) console.log(JSON.stringify(results));
 process.exitCode = Object.values(results).every((r) => r.targets.every((t) => t.pass)) ? 0 : 1;
