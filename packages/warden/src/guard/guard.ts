@@ -53,6 +53,12 @@ export interface ActedFinding extends Finding {
 
 const STRENGTH = { pass: 0, flag: 1, redact: 2, block: 3 } as const;
 
+/** The stronger of a verdict's action so far and what one finding's action makes it (injections cannot be redacted: they are flagged). */
+export function strongerAction(current: GuardVerdict['action'], action: GuardAction, category: FindingCategory): GuardVerdict['action'] {
+  const a = action === 'off' ? 'pass' : action === 'redact' && category === 'injection' ? 'flag' : action;
+  return STRENGTH[a] > STRENGTH[current] ? a : current;
+}
+
 interface CompiledRule {
   test(t: GuardTarget): boolean;
   actions: Partial<Record<FindingCategory, GuardAction>>;
@@ -159,8 +165,7 @@ export class Guard {
         const action = this.actionFor(target, f.category, f.type);
         if (action === 'block' && !verdict.blocked.includes(f.type)) verdict.blocked.push(f.type);
         if (action === 'redact' && f.category !== 'injection') toRedact.push(f);
-        const a = action === 'off' ? 'pass' : action === 'redact' && f.category === 'injection' ? 'flag' : action;
-        if (STRENGTH[a] > STRENGTH[verdict.action]) verdict.action = a;
+        verdict.action = strongerAction(verdict.action, action, f.category);
       }
       if (toRedact.length) {
         part.replace(redactor.redact(part.text, toRedact));

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { ActedFinding, Guard, GuardTarget, GuardVerdict } from '../guard/guard.js';
+import { type ActedFinding, type Guard, type GuardTarget, type GuardVerdict, strongerAction } from '../guard/guard.js';
 import { answerTexts } from '../guard/payload.js';
 import type { RecordedFinding, Redactor } from '../guard/scanner.js';
 import type { BodyTransform } from './upstream-call.js';
@@ -40,7 +40,6 @@ export interface AnswerGuard {
   blockedEvent(format: UsageFormat, types: string[]): string;
 }
 
-const STRENGTH = { pass: 0, flag: 1, redact: 2, block: 3 } as const;
 
 /**
  * One text delta in an event: which text it continues, where in it, and
@@ -323,8 +322,7 @@ export class StreamAnswerGuard implements BodyTransform {
   private note(t: Track, window: string, off: number, f: ActedFinding): void {
     const r = this.ag.guard.record(window, t.where, f);
     this.report.findings.push({ ...r, start: off + f.start, end: off + f.end });
-    const a = f.action === 'off' ? 'pass' : f.action;
-    if (STRENGTH[a] > STRENGTH[this.report.action]) this.report.action = a;
+    this.report.action = strongerAction(this.report.action, f.action, f.category);
   }
 
   /** Sends every event whose text is released, in order, rewritten where placeholders apply. */
