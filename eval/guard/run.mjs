@@ -28,6 +28,9 @@ const prf = ({ tp, fp, fn }) => {
 
 const scanner = new G.ContentScanner([new G.SecretsDetector(), new G.PiiDetector()], Buffer.alloc(32));
 const inj = new G.InjectionDetector();
+// The rules without the learned classifier, for comparison; the model's own cross-validated figures are printed by `npm run train:guard`.
+const rules = new G.InjectionDetector({ model: null });
+const model = new G.InjectionModel();
 const exists = (f) => existsSync(join(HERE, f));
 
 /** One corpus set: `prefix` '' (the development corpora) or 'holdout-' (written apart from the detectors, never tuned on). */
@@ -50,25 +53,31 @@ function evaluate(label, prefix) {
   }
   const file = `${prefix}injection.jsonl`;
   if (exists(file)) {
-    let tp = 0, fn = 0, fp = 0, tn = 0;
-    const fam = new Map();
-    for (const row of lines(file)) {
-      const hit = inj.score(row.text, row.source ?? 'user').score >= G.INJECTION_THRESHOLD;
-      if (row.label === 'injection') {
-        if (hit) tp++;
-        else fn++;
-        const f = fam.get(row.family) ?? { n: 0, hit: 0 };
-        f.n++;
-        if (hit) f.hit++;
-        fam.set(row.family, f);
-      } else if (hit) fp++;
-      else tn++;
-    }
-    const recall = tp / (tp + fn), fpr = fp / (fp + tn), precision = tp / (tp + fp || 1);
-    out.injection = { injections: tp + fn, benign: fp + tn, recall, fpr, precision, f1: (2 * precision * recall) / (precision + recall || 1) };
-    console.log(`\nprompt injection (${file}): ${tp + fn} injections, ${fp + tn} benign prompts (threshold ${G.INJECTION_THRESHOLD})`);
-    console.log(`recall ${recall.toFixed(3)}, false-positive rate on benign ${fpr.toFixed(3)} (${fp} of ${fp + tn}), precision ${precision.toFixed(3)}, F1 ${out.injection.f1.toFixed(3)}`);
-    console.log(`recall per family: ${[...fam].map(([k, v]) => `${k} ${(v.hit / v.n).toFixed(2)} (${v.n})`).join(', ')}`);
+    const rows = lines(file);
+    const rate = (det) => {
+      let tp = 0, fn = 0, fp = 0, tn = 0;
+      const fam = new Map();
+      for (const row of rows) {
+        const hit = det.score(row.text, row.source ?? 'user').score >= G.INJECTION_THRESHOLD;
+        if (row.label === 'injection') {
+          if (hit) tp++;
+          else fn++;
+          const f = fam.get(row.family) ?? { n: 0, hit: 0 };
+          f.n++;
+          if (hit) f.hit++;
+          fam.set(row.family, f);
+        } else if (hit) fp++;
+        else tn++;
+      }
+      const recall = tp / (tp + fn), fpr = fp / (fp + tn), precision = tp / (tp + fp || 1);
+      return { tp, fn, fp, tn, fam, injections: tp + fn, benign: fp + tn, recall, fpr, precision, f1: (2 * precision * recall) / (precision + recall || 1) };
+    };
+    const r = rate(inj), alone = rate(rules);
+    out.injection = { injections: r.injections, benign: r.benign, recall: r.recall, fpr: r.fpr, precision: r.precision, f1: r.f1, rules: { recall: alone.recall, fpr: alone.fpr } };
+    console.log(`\nprompt injection (${file}): ${r.injections} injections, ${r.benign} benign prompts (threshold ${G.INJECTION_THRESHOLD}, model ${model.version})`);
+    console.log(`rules and model: recall ${r.recall.toFixed(3)}, false-positive rate on benign ${r.fpr.toFixed(3)} (${r.fp} of ${r.benign}), precision ${r.precision.toFixed(3)}, F1 ${r.f1.toFixed(3)}`);
+    console.log(`rules alone:     recall ${alone.recall.toFixed(3)}, false-positive rate on benign ${alone.fpr.toFixed(3)} (${alone.fp} of ${alone.benign})`);
+    console.log(`recall per family: ${[...r.fam].map(([k, v]) => `${k} ${(v.hit / v.n).toFixed(2)} (${v.n})`).join(', ')}`);
   }
   const target = (what, value, op, bound) => {
     const pass = op === '>=' ? value >= bound : value <= bound;
@@ -85,11 +94,13 @@ function evaluate(label, prefix) {
   return out;
 }
 
-const results = { development: evaluate('development corpora (the detectors were tuned on these)', '') };
+const results = { development: evaluate('development corpora (the detectors were tuned on these, and the injection model trained on them: in-sample)', '') };
 if (exists('holdout-pii.jsonl') || exists('holdout-injection.jsonl')) results.holdout = evaluate('held-out corpora, first set (written apart from the detectors, never tuned on; measured before the injection detector was reworked, so read by that work only through its score)', 'holdout-');
 // A second held-out injection set, written after the first one had been scored and never shown to whoever changed the detector.
 if (exists('holdout2-injection.jsonl')) results.holdout2 = evaluate('held-out corpora, second set (written apart from the detector and its other corpora, never tuned on)', 'holdout2-');
 // A third, written after the second had been scored, before the detector's second rework was measured.
 if (exists('holdout3-injection.jsonl')) results.holdout3 = evaluate('held-out corpora, third set (written apart from the detector and its other corpora, never tuned on)', 'holdout3-');
+// A fourth, written while the learned classifier was being built, by a writer who never saw the detector or the other corpora; scored once, after the model was fixed.
+if (exists('holdout4-injection.jsonl')) results.holdout4 = evaluate('held-out corpora, fourth set (written apart from the detector, the model and their corpora; never tuned on)', 'holdout4-');
 if (process.argv.includes('--json')) console.log(JSON.stringify(results));
 process.exitCode = Object.values(results).every((r) => r.targets.every((t) => t.pass)) ? 0 : 1;

@@ -1,4 +1,5 @@
 import type { Detector, Finding } from './finding.js';
+import { InjectionModel } from './injection-model.js';
 import { ML_AUTHORITY, ML_DISMISS, ML_EXTRACT, ML_FREE, ML_GIVEN, ML_HIDDEN, ML_INSTR, ML_OLD, ML_SYSPROMPT, ML_VERBATIM, ML_VOID, ML_YOUR, RULES, type Rule } from './injection-rules.js';
 
 /**
@@ -204,6 +205,9 @@ const isAsciiSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x
 function normalise(text: string): Normalised {
   return NON_ASCII.test(text) ? new UnicodeNormaliser(text) : asciiNormalised(text);
 }
+
+/** The normalised text the rules and the learned model read (the trainer reads it too). */
+export const normalisedText = (text: string): string => normalise(text).text;
 
 /** Pure-ASCII text, the common case: native lowercasing, and an offset map built only if a span is asked for. */
 function asciiNormalised(text: string): Normalised {
@@ -788,8 +792,7 @@ function combine(signals: InjectionSignal[], maxDiscount = MAX_DISCOUNT): number
   return (1 - keep) * (1 - Math.min(maxDiscount, discount));
 }
 
-function scoreAt(text: string, source: InjectionSource, depth: number): InjectionScore {
-  const norm = normalise(text);
+function scoreAt(text: string, source: InjectionSource, depth: number, norm = normalise(text)): InjectionScore {
   const t = norm.text;
   const anchors = findAnchors(t, norm.nonAscii, norm.nonAscii && FOREIGN_LETTER.test(text));
   const untrusted = source === 'tool_result' || source === 'document';
@@ -880,6 +883,44 @@ function scoreAt(text: string, source: InjectionSource, depth: number): Injectio
   return { score: Math.round(combine(distinctEvidence(signals), imperative ? IMPERATIVE_MAX_DISCOUNT : MAX_DISCOUNT) * 1000) / 1000, signals };
 }
 
+let shared: InjectionModel | undefined;
+const defaultModel = (): InjectionModel => (shared ??= new InjectionModel());
+
+/**
+ * The learned classifier adds one signal, `model.classifier`, over its most
+ * suspicious window. At or above its trained threshold it counts as an
+ * injection on its own (mapped onto [INJECTION_THRESHOLD, 0.95]), except in
+ * system prompts; below, it only adds evidence to what the rules found,
+ * never crossing the threshold, and says nothing when they found nothing.
+ * When it finds the text clearly benign (below `veto`) it overrules a rule
+ * hit that is not sure (below `vetoUnless`): the score stays under the
+ * threshold and the signal `model.benign` says why.
+ */
+function withModel(rules: InjectionScore, norm: Normalised, source: InjectionSource, model: InjectionModel): InjectionScore {
+  const { p, start, end } = model.score(norm.text, source);
+  const t = model.threshold;
+  const span = spanOf(norm, start, end);
+  if (p < model.veto && rules.score >= INJECTION_THRESHOLD && rules.score < model.vetoUnless) {
+    return { score: INJECTION_THRESHOLD - 0.01, signals: [...rules.signals, { signal: 'model.benign', weight: -Math.round((1 - p) * 1000) / 1000, ...span }] };
+  }
+  // Operator-written system prompts legitimately talk about their instructions: there the model only adds evidence.
+  const alone = p >= t && source !== 'system';
+  if (!alone && rules.score === 0) return rules;
+  const weight = alone ? INJECTION_THRESHOLD + ((p - t) / (1 - t)) * (0.95 - INJECTION_THRESHOLD) : (Math.min(p, t) / t) * 0.3;
+  if (weight < 0.05) return rules;
+  const signal = { signal: 'model.classifier', weight: Math.round(weight * 1000) / 1000, ...span };
+  const score = Math.round((1 - (1 - rules.score) * (1 - signal.weight)) * 1000) / 1000;
+  const capped = alone || rules.score >= INJECTION_THRESHOLD ? score : Math.min(score, INJECTION_THRESHOLD - 0.01);
+  return { score: Math.max(rules.score, capped), signals: [...rules.signals, signal] };
+}
+
+/** The model's window in the original text (normalised text starts with a newline of its own). */
+function spanOf(norm: Normalised, s: number, e: number): { start: number; end: number } {
+  if (e <= 1) return { start: 0, end: 0 };
+  const [start, end] = norm.span(Math.max(1, s), e);
+  return { start, end };
+}
+
 /**
  * Scores text for prompt injection and jailbreaks. Tool results and retrieved
  * documents weigh text addressed to the model more heavily, since data the
@@ -887,9 +928,17 @@ function scoreAt(text: string, source: InjectionSource, depth: number): Injectio
  */
 export class InjectionDetector implements Detector {
   readonly name = 'injection';
+  readonly #model: InjectionModel | null;
+
+  /** `model: null` scores with the rules alone (the trainer's baseline). */
+  constructor(options: { model?: InjectionModel | null } = {}) {
+    this.#model = options.model === undefined ? defaultModel() : options.model;
+  }
 
   score(text: string, source: InjectionSource = 'user'): InjectionScore {
-    return scoreAt(text, source, 0);
+    const norm = normalise(text);
+    const rules = scoreAt(text, source, 0, norm);
+    return this.#model ? withModel(rules, norm, source, this.#model) : rules;
   }
 
   detect(text: string): Finding[] {
