@@ -44,18 +44,24 @@ const mbps = (fn, reps) => {
 const scanMBs = mbps(() => scanner.scan(big, 0.5), 3);
 const parseMBs = mbps(() => JSON.parse(json), 3);
 
-const guard = new G.Guard({ min_confidence: 0.5, actions: { pii: 'flag', secret: 'flag', injection: 'flag' }, rules: [], answers: true }, scanner, new G.InjectionDetector());
+const guardCfg = { min_confidence: 0.5, actions: { pii: 'flag', secret: 'flag', injection: 'flag' }, rules: [], answers: true };
+const guard = new G.Guard(guardCfg, scanner, new G.InjectionDetector());
+// The same guard without the learned injection classifier, timed interleaved with it: the model's own cost.
+const rulesOnly = new G.Guard(guardCfg, scanner, new G.InjectionDetector({ model: null }));
 const prompt = text(2048);
 const target = { orgId: 'default', projectId: null, route: '/v1/chat/completions', model: 'gpt-4o-mini' };
 const N = Number(process.env.BENCH_GUARD_N ?? 5000);
-const t = new Float64Array(N);
+const t = new Float64Array(N), tr = new Float64Array(N);
 for (let i = -500; i < N; i++) {
-  const body = { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: prompt }] };
-  const s = process.hrtime.bigint();
-  guard.inspectRequest(body, target);
-  if (i >= 0) t[i] = Number(process.hrtime.bigint() - s) / 1000;
+  for (const [g, out] of i % 2 ? [[guard, t], [rulesOnly, tr]] : [[rulesOnly, tr], [guard, t]]) {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: prompt }] };
+    const s = process.hrtime.bigint();
+    g.inspectRequest(body, target);
+    if (i >= 0) out[i] = Number(process.hrtime.bigint() - s) / 1000;
+  }
 }
 const sorted = Array.from(t).sort((a, b) => a - b);
+const sortedRules = Array.from(tr).sort((a, b) => a - b);
 
 // A streamed 2 KB answer in 4-character deltas (512 SSE events, as OpenAI sends them), through
 // the answer guard with redaction on (held back and rescanned as it flows) and flag only
@@ -95,5 +101,5 @@ const streamFlag = streamTime(() => {
   return { push: (c) => g.push(r.push(c)), end: () => (g.push(r.end()), g.end()) };
 });
 process.stdout.write(
-  `${JSON.stringify({ scanMBs, parseMBs, inspect2k: { n: N, p50Us: pct(sorted, 0.5), p99Us: pct(sorted, 0.99) }, stream2k: { events: Math.ceil(answer.length / 4), usageOnly: streamBase, redact: streamRedact, flag: streamFlag } })}\n`,
+  `${JSON.stringify({ scanMBs, parseMBs, inspect2k: { n: N, p50Us: pct(sorted, 0.5), p99Us: pct(sorted, 0.99), rulesOnly: { p50Us: pct(sortedRules, 0.5), p99Us: pct(sortedRules, 0.99) } }, stream2k: { events: Math.ceil(answer.length / 4), usageOnly: streamBase, redact: streamRedact, flag: streamFlag } })}\n`,
 );

@@ -169,6 +169,9 @@ export function guardTable(res) {
       ['PII + secrets scan, one core', `${g.scanMBs.toFixed(0)} MB/s`, `JSON.parse ${g.parseMBs.toFixed(0)} MB/s`, (g.scanMBs / g.parseMBs).toFixed(2), '>= 50 MB/s', g.scanMBs >= 50 ? 'PASS' : 'FAIL'],
       ['inspect a 2 KB chat request, p50', `${g.inspect2k.p50Us.toFixed(1)} us`, base ? `direct call p50 ${(base * 1000).toFixed(0)} us` : '-', base ? (g.inspect2k.p50Us / 1000 / base).toFixed(3) : '-', '', ''],
       ['inspect a 2 KB chat request, p99', `${g.inspect2k.p99Us.toFixed(1)} us`, '', '', '<= 200 us', g.inspect2k.p99Us <= 200 ? 'PASS' : 'FAIL'],
+      ...(g.inspect2k.rulesOnly
+        ? [['the same without the injection classifier, p50 / p99', `${g.inspect2k.rulesOnly.p50Us.toFixed(1)} / ${g.inspect2k.rulesOnly.p99Us.toFixed(1)} us`, 'interleaved, same process', (g.inspect2k.p50Us / g.inspect2k.rulesOnly.p50Us).toFixed(3), '', '']]
+        : []),
       ...(g.stream2k
         ? [
             ['streamed 2 KB answer, redact (held back), p50', `${g.stream2k.redact.p50Us.toFixed(0)} us (${(g.stream2k.redact.p50Us / g.stream2k.events).toFixed(2)} us/event)`, `usage reader alone ${g.stream2k.usageOnly.p50Us.toFixed(0)} us`, (g.stream2k.redact.p50Us / g.stream2k.usageOnly.p50Us).toFixed(1), '', ''],

@@ -9,15 +9,18 @@
 // window (under the current weights) the positive one (multiple-instance
 // learning: the label belongs to the text, the attack to one place in it).
 //
-// The threshold at which the classifier alone flags a text is chosen by
-// 5-fold cross-validation: the lowest probability at which the rules OR the
-// classifier keep the out-of-fold false-positive rate on benign text at or
-// below --fpr (default 0.015). The classifier may also veto a rule hit it
-// scores below --veto (0.2), unless the rule score is at least --veto-unless (0.8). Then the model is fitted on all of it and
-// written to packages/warden/src/guard/injection-model.json.
+// The classifier may veto a rule hit it scores below --veto (0.3), unless
+// the rule score is at least --veto-unless (0.9). The threshold at which the
+// classifier alone flags a text is chosen by 5-fold cross-validation: the
+// lowest probability at which rules and classifier together keep the
+// out-of-fold false-positive rate at or below --fpr (0.015) on the benign
+// texts the rules were never tuned on (train-*). Then the model is fitted on
+// all of it and written to packages/warden/src/guard/injection-model.json.
 //
-// Options: --bits N (2^N buckets), --chars 3,5, --no-words, --epochs N,
-// --l2 X, --lr X, --block-bits N (blocks of 2^N characters), --spans 2 (window sizes in blocks), --norm-cap N, --fpr X, --cv-only.
+// Options: --bits N (2^N buckets), --chars 3,5 (character n-grams; 0,0 for
+// none), --no-words, --epochs N, --l2 X, --lr X, --block-bits N (blocks of
+// 2^N characters), --spans 2 (window sizes in blocks), --norm-cap N, --fpr X,
+// --cv-only.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,8 +45,8 @@ const { values: o } = parseArgs({
     spans: { type: 'string', default: '2' },
     'norm-cap': { type: 'string', default: '32' },
     fpr: { type: 'string', default: '0.015' },
-    veto: { type: 'string', default: '0.2' },
-    'veto-unless': { type: 'string', default: '0.8' },
+    veto: { type: 'string', default: '0.3' },
+    'veto-unless': { type: 'string', default: '0.9' },
     seed: { type: 'string', default: '7' },
     'cv-only': { type: 'boolean', default: false },
   },
@@ -178,9 +181,12 @@ const kept = (d, i) => ruleHit(d) && (oof[i] >= VETO || d.rule >= VETO_UNLESS);
 // As the detector does: the classifier alone never flags an operator's system prompt.
 const combined = (t) => (d, i) => kept(d, i) || (oof[i] >= t && d.source !== 'system');
 const candidates = [...new Set(Array.from(oof, (p) => Math.round(p * 1000) / 1000))].sort((a, b) => a - b);
+// The rules were tuned on injection.jsonl, so their false positives there say little; the false-positive
+// budget is checked on the texts the rules were never tuned on (train-*), where it is honest.
+const fresh = (d) => d.file !== 'injection.jsonl';
 let threshold = 0.999;
 for (const c of candidates) {
-  if (rate(combined(c)).fpr <= MAX_FPR) {
+  if (rate(combined(c), fresh).fpr <= MAX_FPR) {
     threshold = c;
     break;
   }
