@@ -77,8 +77,8 @@ export function featuresOf(t: string, m: Pick<InjectionModelFile, 'bits' | 'char
   const shift = 32 - m.bits;
   const [lo, hi] = m.chars;
   const to = t.length;
-  // At most one n-gram per length per position, and a word and a bigram per two characters.
-  out.reserve(to * (hi - lo + 2) + 2);
+  // At most one n-gram per length per position, and a word and a bigram per character (Han and kana).
+  out.reserve(to * (lo > 0 ? hi - lo + 1 : 0) + 2 * to + 2);
   const ids = out.ids, at = out.at;
   let n = 0;
   // Rolling polynomial hashes, one per length: each position adds a character and drops the one n back.

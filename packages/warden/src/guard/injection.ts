@@ -899,16 +899,16 @@ const defaultModel = (): InjectionModel => (shared ??= new InjectionModel());
 function withModel(rules: InjectionScore, norm: Normalised, source: InjectionSource, model: InjectionModel): InjectionScore {
   const { p, start, end } = model.score(norm.text, source);
   const t = model.threshold;
-  const span = spanOf(norm, start, end);
   if (p < model.veto && rules.score >= INJECTION_THRESHOLD && rules.score < model.vetoUnless) {
-    return { score: INJECTION_THRESHOLD - 0.01, signals: [...rules.signals, { signal: 'model.benign', weight: -Math.round((1 - p) * 1000) / 1000, ...span }] };
+    return { score: INJECTION_THRESHOLD - 0.01, signals: [...rules.signals, { signal: 'model.benign', weight: -Math.round((1 - p) * 1000) / 1000, ...spanOf(norm, start, end) }] };
   }
   // Operator-written system prompts legitimately talk about their instructions: there the model only adds evidence.
   const alone = p >= t && source !== 'system';
   if (!alone && rules.score === 0) return rules;
   const weight = alone ? INJECTION_THRESHOLD + ((p - t) / (1 - t)) * (0.95 - INJECTION_THRESHOLD) : (Math.min(p, t) / t) * 0.3;
   if (weight < 0.05) return rules;
-  const signal = { signal: 'model.classifier', weight: Math.round(weight * 1000) / 1000, ...span };
+  // The span is mapped back to the original text only when a signal carries it (mapping may build an offset table).
+  const signal = { signal: 'model.classifier', weight: Math.round(weight * 1000) / 1000, ...spanOf(norm, start, end) };
   const score = Math.round((1 - (1 - rules.score) * (1 - signal.weight)) * 1000) / 1000;
   const capped = alone || rules.score >= INJECTION_THRESHOLD ? score : Math.min(score, INJECTION_THRESHOLD - 0.01);
   return { score: Math.max(rules.score, capped), signals: [...rules.signals, signal] };
