@@ -63,6 +63,24 @@ for (let i = -500; i < N; i++) {
 const sorted = Array.from(t).sort((a, b) => a - b);
 const sortedRules = Array.from(tr).sort((a, b) => a - b);
 
+// The same 2 KB request in other languages (ordinary prompts, no attack): where the vocabularies
+// of other languages are looked for. The English prompt is timed again interleaved, as the baseline.
+const { PROSE, prose } = await import('./prose.mjs');
+const langs = {};
+for (const lang of ['en', ...Object.keys(PROSE)]) {
+  const M = Math.max(200, N >> 2);
+  const text = lang === 'en' ? prompt : prose(lang, 2048);
+  const ts = new Float64Array(M);
+  for (let i = -100; i < M; i++) {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: text }] };
+    const s = process.hrtime.bigint();
+    guard.inspectRequest(body, target);
+    if (i >= 0) ts[i] = Number(process.hrtime.bigint() - s) / 1000;
+  }
+  const so = Array.from(ts).sort((a, b) => a - b);
+  langs[lang] = { p50Us: pct(so, 0.5), p99Us: pct(so, 0.99) };
+}
+
 // A streamed 2 KB answer in 4-character deltas (512 SSE events, as OpenAI sends them), through
 // the answer guard with redaction on (held back and rescanned as it flows) and flag only
 // (read beside the stream), against the usage reader alone: the work every stream already has.
@@ -101,5 +119,5 @@ const streamFlag = streamTime(() => {
   return { push: (c) => g.push(r.push(c)), end: () => (g.push(r.end()), g.end()) };
 });
 process.stdout.write(
-  `${JSON.stringify({ scanMBs, parseMBs, inspect2k: { n: N, p50Us: pct(sorted, 0.5), p99Us: pct(sorted, 0.99), rulesOnly: { p50Us: pct(sortedRules, 0.5), p99Us: pct(sortedRules, 0.99) } }, stream2k: { events: Math.ceil(answer.length / 4), usageOnly: streamBase, redact: streamRedact, flag: streamFlag } })}\n`,
+  `${JSON.stringify({ scanMBs, parseMBs, inspect2k: { n: N, p50Us: pct(sorted, 0.5), p99Us: pct(sorted, 0.99), rulesOnly: { p50Us: pct(sortedRules, 0.5), p99Us: pct(sortedRules, 0.99) }, languages: langs }, stream2k: { events: Math.ceil(answer.length / 4), usageOnly: streamBase, redact: streamRedact, flag: streamFlag } })}\n`,
 );

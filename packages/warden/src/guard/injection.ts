@@ -1,6 +1,7 @@
 import type { Detector, Finding } from './finding.js';
 import { InjectionModel } from './injection-model.js';
-import { ML_AUTHORITY, ML_DISMISS, ML_EXTRACT, ML_FREE, ML_GIVEN, ML_HIDDEN, ML_INSTR, ML_OLD, ML_SYSPROMPT, ML_VERBATIM, ML_VOID, ML_YOUR, RULES, type Rule } from './injection-rules.js';
+import { RULES, VOCABULARIES, type Rule } from './injection-rules.js';
+import { VocabIndex, type ConceptHit } from './vocab-index.js';
 
 /**
  * Prompt-injection and jailbreak scoring. Text is normalised once (NFKC,
@@ -65,6 +66,8 @@ const MAX_HITS_PER_RULE = 16;
 const MAX_LEAD_HITS = 64;
 /** Anchors kept for the rules on other-language vocabularies, which never fall back to a full scan. */
 const MAX_ML_HITS = 64;
+/** Second words kept per rule; past this many the windows are not filtered by them. */
+const MAX_ALSO_HITS = 64;
 const FULL_SCAN = -1;
 /** A match starts at most WINDOW_BACK before its anchor and ends within WINDOW_AHEAD after it. */
 const WINDOW_BACK = 160;
@@ -85,6 +88,8 @@ const LATIN_LOOKALIKES: Record<number, string> = Object.fromEntries(
   Object.entries({ ᴀ: 'a', ʙ: 'b', ᴄ: 'c', ᴅ: 'd', ᴇ: 'e', ꜰ: 'f', ɢ: 'g', ʜ: 'h', ɪ: 'i', ᴊ: 'j', ᴋ: 'k', ʟ: 'l', ᴍ: 'm', ɴ: 'n', ᴏ: 'o', ᴘ: 'p', ǫ: 'q', ʀ: 'r', ꜱ: 's', ᴛ: 't', ᴜ: 'u', ᴠ: 'v', ᴡ: 'w', ʏ: 'y', ᴢ: 'z', ı: 'i', ł: 'l', ø: 'o', đ: 'd', ħ: 'h', ŧ: 't' }).map(([k, v]) => [k.codePointAt(0)!, v]),
 );
 const foldCache = new Map<number, string>();
+/** Per BMP code point: 1 + the one code unit it folds to, once known; 0 if not yet known or not one unit. */
+const FOLD_ONE = new Uint16Array(0x10000);
 
 const isTag = (cp: number): boolean => cp >= 0xe0000 && cp <= 0xe007f;
 const isZeroWidth = (cp: number): boolean => (cp >= 0x200b && cp <= 0x200f) || cp === 0x2060 || cp === 0xfeff || cp === 0x00ad || cp === 0x180e;
@@ -128,14 +133,39 @@ const FULL_SCAN_AT = RULES.map((r) => (isMl(r) ? Infinity : r.lead ? MAX_LEAD_HI
 const ML_GATE_RULES = RULES.flatMap((r, i) => (isMl(r) ? [i] : []));
 /** Where any word of the other-language vocabularies starts: the anchors of their rules in non-ASCII text. */
 const FOREIGN_LETTER = /[\u00c0-\u024f\u0370-\u1fff\u3040-\u9fff\uac00-\ud7af]/;
-const ML_GATE = new RegExp(`${ML_DISMISS}|${ML_VOID}|${ML_EXTRACT}|${ML_INSTR}|${ML_YOUR}|${ML_GIVEN}|${ML_OLD}|${ML_FREE}|${ML_HIDDEN}|${ML_SYSPROMPT}|${ML_AUTHORITY}|${ML_VERBATIM}`, 'g');
+const VOCAB = new VocabIndex(VOCABULARIES);
+/**
+ * The gate is the alternation of every vocabulary, searched left to right: at each position
+ * the first vocabulary in this order that matches decides where the search resumes.
+ */
+const GATE_ORDER = ['dismiss', 'void', 'extract', 'instr', 'your', 'given', 'old', 'free', 'hidden_only', 'sysprompt', 'authority', 'verbatim'];
+const GATE_RANK = VOCAB.names.map((n) => {
+  const rank = GATE_ORDER.indexOf(n);
+  if (rank < 0) throw new Error(`vocabulary ${n} is not in the gate`);
+  return rank;
+});
+/** Every concept co-occurring in a match lies within this many characters of the others (gaps of 60 between entries of up to 40). */
+const COOCCUR_SPAN = 200;
+/** A match lies within this many characters of each concept it contains. */
+const COOCCUR_REACH = 240;
+const COOCCUR = RULES.map((r) => r.cooccur?.map((group) => group.map((name) => {
+  const i = VOCAB.names.indexOf(name);
+  if (i < 0) throw new Error(`rule ${r.signal}: no vocabulary ${name}`);
+  return i;
+})));
+/** Turned off only by the tests that check gating changes no result. */
+let cooccurGating = true, alsoGating = true;
+export const setGating = (on: boolean): void => {
+  cooccurGating = on;
+  alsoGating = on;
+};
 /** 64 Ki-bit prefilter on word hashes, so most words cost one array read rather than a Map lookup. */
 const ANCHOR_BITS = new Uint8Array(1 << 16);
-/** Per anchor word hash: the rules it anchors and the decoder gates (ROT13, REVERSED bits) it feeds. */
-const WORD_ANCHORS = new Map<number, { rules: number[]; gate: number }>();
-const anchorOf = (h: number): { rules: number[]; gate: number } => {
+/** Per anchor word hash: the rules it anchors, the rules whose second word it is, and the decoder gates (ROT13, REVERSED bits) it feeds. */
+const WORD_ANCHORS = new Map<number, { rules: number[]; also: number[]; gate: number }>();
+const anchorOf = (h: number): { rules: number[]; also: number[]; gate: number } => {
   let a = WORD_ANCHORS.get(h);
-  if (!a) WORD_ANCHORS.set(h, (a = { rules: [], gate: 0 }));
+  if (!a) WORD_ANCHORS.set(h, (a = { rules: [], also: [], gate: 0 }));
   ANCHOR_BITS[h & 0xffff] = 1;
   return a;
 };
@@ -154,6 +184,7 @@ RULES.forEach((rule, i) => {
     else if (a.length === 1 && !isAsciiAlnum(a.charCodeAt(0))) (CHAR_ANCHORS[a.charCodeAt(0)] ??= []).push(i);
     else anchorOf(hashOf(a)).rules.push(i);
   }
+  for (const a of rule.also?.split(' ') ?? []) anchorOf(hashOf(a)).also.push(i);
 });
 
 /*
@@ -171,6 +202,7 @@ for (const w of [...KEY_WORDS, ...GATE_FILLERS]) {
   for (const [form, bit] of [[rot13(w), ROT13], [[...w].reverse().join(''), REVERSED]] as const) anchorOf(hashOf(form)).gate |= bit;
 }
 const KEY_HASHES = new Set(KEY_WORDS.map(hashOf));
+const EMAIL_HASH = hashOf('email');
 /** Leetspeak digits (lowercase targets); 1 reads as i far more often than l in attack text. */
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g' };
 const LEET_CODE = Int16Array.from({ length: 10 }, (_, d) => (LEET[d] ?? String(d)).charCodeAt(0));
@@ -281,9 +313,15 @@ class UnicodeNormaliser implements Normalised {
         i = j;
         continue;
       } else {
-        const curly = CURLY[cp];
-        const s = curly !== undefined ? String.fromCharCode(curly) : fold(cp);
-        for (let k = 0; k < s.length; k++) this.#push(s.charCodeAt(k), i);
+        // Most letters fold to one code unit, read from a table after their first time.
+        const one = cp <= 0xffff ? FOLD_ONE[cp]! : 0;
+        if (one !== 0) this.#push(one - 1, i);
+        else {
+          const curly = CURLY[cp];
+          const s = curly !== undefined ? String.fromCharCode(curly) : fold(cp);
+          if (s.length === 1 && cp <= 0xffff) FOLD_ONE[cp] = s.charCodeAt(0) + 1;
+          for (let k = 0; k < s.length; k++) this.#push(s.charCodeAt(k), i);
+        }
         space = false;
       }
       i += len;
@@ -337,6 +375,10 @@ interface Anchors {
   /** Runs of 24 or more base64 characters. */
   base64: Stretches;
   gates: Gates;
+  /** Per rule with `also` words: where they start (at most MAX_ALSO_HITS); unset if none. */
+  also: Array<number[] | undefined>;
+  /** Occurrences of the other-language vocabularies, once looked for. */
+  concepts?: ConceptHit[];
 }
 
 const WORD = 1, BASE64 = 2, PLAIN_JOINER = 8, LEET_SYM = 16, JOINS = PLAIN_JOINER | LEET_SYM;
@@ -447,7 +489,8 @@ class Gates {
         if (m !== 0 || isWordCode(d)) h = wordHash(h, m !== 0 ? m : d >= 0x30 && d <= 0x39 ? LEET_CODE[d - 0x30]! : d);
       }
       const list = leety ? this.leet : this.split;
-      if (KEY_HASHES.has(h) && list.length < MAX_GATE_HITS) list.push([from, to]);
+      // "e-mail" is how many write the word, in German always: no disguise, and no reason to score the text again.
+      if (KEY_HASHES.has(h) && list.length < MAX_GATE_HITS && (leety || h !== EMAIL_HASH)) list.push([from, to]);
     }
   }
 }
@@ -464,9 +507,57 @@ function deleetHash(t: string, start: number, end: number): number {
   return h;
 }
 
+/** Where the left-to-right search for any vocabulary entry finds one, as the alternation of all of them would. */
+function gatePositions(concepts: ConceptHit[]): number[] {
+  const gate: number[] = [];
+  let from = 0;
+  for (let i = 0; i < concepts.length && gate.length < MAX_ML_HITS; ) {
+    const at = concepts[i]!.start;
+    let best = concepts[i]!;
+    for (; i < concepts.length && concepts[i]!.start === at; i++) {
+      const c = concepts[i]!;
+      if (GATE_RANK[c.concept]! < GATE_RANK[best.concept]! || (c.concept === best.concept && c.order < best.order)) best = c;
+    }
+    if (at < from) continue;
+    gate.push(at);
+    from = best.end;
+  }
+  return gate;
+}
+
+/** Where the gate finds a vocabulary entry in normalised text (exported for the tests that check it against the alternation). */
+export const mlGatePositions = (t: string): number[] => gatePositions(VOCAB.find(t));
+
+/**
+ * The windows where a rule's concepts occur together: around each occurrence of the rarest
+ * group that has one of every other group within COOCCUR_SPAN, COOCCUR_REACH either side.
+ */
+function cooccurring(t: string, concepts: ConceptHit[], groups: number[][]): Array<[number, number]> {
+  const byGroup = groups.map((g) => concepts.filter((c) => g.includes(c.concept)).map((c) => c.start));
+  if (byGroup.some((starts) => starts.length === 0)) return [];
+  byGroup.sort((a, b) => a.length - b.length);
+  const [rarest, ...others] = byGroup as [number[], ...number[][]];
+  const centres = rarest.filter((at) => others.every((starts) => starts.some((s) => Math.abs(s - at) <= COOCCUR_SPAN)));
+  if (centres.length === 0) return [];
+  return windows(t, centres, COOCCUR_REACH, COOCCUR_REACH);
+}
+
+/** The stretches two sets of windows share. */
+function intersect(x: Array<[number, number]>, y: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [a, b] of x) {
+    for (const [c, d] of y) {
+      const s = Math.max(a, c), e = Math.min(b, d);
+      if (s < e) out.push([s, e]);
+    }
+  }
+  return out;
+}
+
 /** One tight pass over the normalised text: anchor words and punctuation, base64 candidate runs, and decoder gates. */
 function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
   const hits: Array<number[] | undefined> = new Array<number[] | undefined>(RULES.length);
+  const also: Array<number[] | undefined> = new Array<number[] | undefined>(RULES.length);
   const base64: Stretches = [];
   const gates = new Gates();
   const hit = (rules: number[], at: number): void => {
@@ -497,6 +588,10 @@ function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
         const anchor = WORD_ANCHORS.get(hash);
         if (anchor) {
           if (anchor.rules.length > 0) hit(anchor.rules, wordStart);
+          for (const r of anchor.also) {
+            const h = (also[r] ??= []);
+            if (h.length < MAX_ALSO_HITS) h.push(wordStart);
+          }
           if ((anchor.gate & ROT13) !== 0 && gates.rot13.length < MAX_GATE_HITS) gates.rot13.push([wordStart, i]);
           if ((anchor.gate & REVERSED) !== 0 && gates.reversed.length < MAX_GATE_HITS) gates.reversed.push([wordStart, i]);
         }
@@ -513,14 +608,11 @@ function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
   }
   gates.finish(t);
   if (nonAscii) for (const r of NON_ASCII_RULES) (hits[r] ??= []).unshift(FULL_SCAN);
+  let concepts: ConceptHit[] | undefined;
   // Letters beyond ASCII, not just curly quotes or dashes, are what other languages need.
   if (foreign) {
-    const gate: number[] = [];
-    ML_GATE.lastIndex = 0;
-    for (let m: RegExpExecArray | null; gate.length < MAX_ML_HITS && (m = ML_GATE.exec(t)) !== null; ) {
-      gate.push(m.index);
-      if (m[0].length === 0) ML_GATE.lastIndex++;
-    }
+    concepts = VOCAB.find(t);
+    const gate = gatePositions(concepts);
     if (gate.length > 0) {
       for (const r of ML_GATE_RULES) {
         const h = hits[r];
@@ -528,7 +620,7 @@ function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
       }
     }
   }
-  return { hits, base64, gates };
+  return { hits, also, base64, gates, concepts };
 }
 
 function grow(span: Span | null, start: number, end: number): Span {
@@ -842,6 +934,8 @@ function scoreAt(text: string, source: InjectionSource, depth: number, norm = no
   for (let i = 0; i < RULES.length; i++) {
     const rule = RULES[i]!, hits = anchors.hits[i] ?? [];
     if (rule.w < 0 || (hits.length === 0 && rule.on)) continue;
+    const also = rule.also && alsoGating ? anchors.also[i] : undefined;
+    if (rule.also && alsoGating && !also) continue;
     const sticky = STICKY[i];
     if (hits.length >= FULL_SCAN_AT[i]! || hits[0] === FULL_SCAN || !rule.on) run(rule, 0, t.length);
     else if (sticky) {
@@ -851,7 +945,16 @@ function scoreAt(text: string, source: InjectionSource, depth: number, norm = no
         const m = sticky.exec(t);
         if (m && m[0].length > 0) record(rule, base, m.index, m.index + m[0].length);
       }
-    } else for (const [a, b] of windows(t, hits, ...(rule.reach ?? DEFAULT_REACH))) run(rule, a, b);
+    } else {
+      const groups = COOCCUR[i];
+      const gated = groups && cooccurGating ? cooccurring(t, (anchors.concepts ??= VOCAB.find(t)), groups) : null;
+      if (gated?.length === 0) continue;
+      let around = windows(t, hits, ...(rule.reach ?? DEFAULT_REACH));
+      if (gated) around = intersect(around, gated);
+      // Every match holds one of the rule's second words: a window without one cannot match.
+      if (also && also.length < MAX_ALSO_HITS) around = around.filter(([a, b]) => also.some((at) => at >= a && at < b));
+      for (const [a, b] of around) run(rule, a, b);
+    }
   }
   if (norm.zeroWidth) add('encoding.zero_width', norm.zeroWidth.count >= 3 ? 0.45 : 0.3, norm.zeroWidth.start, norm.zeroWidth.end);
   // Mixing alone stays below the threshold (keyboard-layout slips happen); it tips an attack that is also there.
