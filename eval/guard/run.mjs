@@ -104,5 +104,7 @@ if (exists('holdout3-injection.jsonl')) results.holdout3 = evaluate('held-out co
 if (exists('holdout4-injection.jsonl')) results.holdout4 = evaluate('held-out corpora, fourth set (written apart from the detector, the model and their corpora; never tuned on)', 'holdout4-');
 // A fifth, written after the fourth was scored, while the classifier's veto was chosen (by cross-validation on the development corpora); scored once, after.
 if (exists('holdout5-injection.jsonl')) results.holdout5 = evaluate('held-out corpora, fifth set (written apart from the detector, the model and their corpora; never tuned on)', 'holdout5-');
+// A sixth, written while the rules were given their topic and engineering framings (on train-d) and the scorer its vocabulary index; scored once, after.
+if (exists('holdout6-injection.jsonl')) results.holdout6 = evaluate('held-out corpora, sixth set (written apart from the detector, the model and their corpora; never tuned on)', 'holdout6-');
 if (process.argv.includes('--json')) console.log(JSON.stringify(results));
 process.exitCode = Object.values(results).every((r) => r.targets.every((t) => t.pass)) ? 0 : 1;

@@ -14,7 +14,7 @@
 // classifier alone flags a text is chosen by 5-fold cross-validation: the
 // lowest probability at which rules and classifier together keep the
 // out-of-fold false-positive rate at or below --fpr (0.015) on the benign
-// texts the rules were never tuned on (train-*). Then the model is fitted on
+// texts the rules were never tuned on (train-b, train-c). Then the model is fitted on
 // all of it and written to packages/warden/src/guard/injection-model.json.
 //
 // Options: --bits N (2^N buckets), --chars 3,5 (character n-grams; 0,0 for
@@ -181,9 +181,11 @@ const kept = (d, i) => ruleHit(d) && (oof[i] >= VETO || d.rule >= VETO_UNLESS);
 // As the detector does: the classifier alone never flags an operator's system prompt.
 const combined = (t) => (d, i) => kept(d, i) || (oof[i] >= t && d.source !== 'system');
 const candidates = [...new Set(Array.from(oof, (p) => Math.round(p * 1000) / 1000))].sort((a, b) => a - b);
-// The rules were tuned on injection.jsonl, so their false positives there say little; the false-positive
-// budget is checked on the texts the rules were never tuned on (train-*), where it is honest.
-const fresh = (d) => d.file !== 'injection.jsonl';
+// The rules were tuned on injection.jsonl and on train-d (its hard negatives: corrections addressed to
+// people, chat-template code), so their false positives there say little; the false-positive budget is
+// checked on the texts the rules were never tuned on (train-b, train-c), where it is honest.
+const RULE_TUNED = new Set(['injection.jsonl', 'train-d-injection.jsonl']);
+const fresh = (d) => !RULE_TUNED.has(d.file);
 let threshold = 0.999;
 for (const c of candidates) {
   if (rate(combined(c), fresh).fpr <= MAX_FPR) {

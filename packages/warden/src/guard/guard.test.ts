@@ -44,15 +44,17 @@ describe('Guard.inspectPayload (trace payloads, tool arguments and results)', ()
 
 describe('Guard.inspectAnswer', () => {
   const g = guard({ actions: { pii: 'redact', secret: 'redact', injection: 'flag' } });
-  it('reads chat contents and tool-call arguments, Responses output text and arguments, Anthropic text blocks', () => {
+  it('reads chat contents and tool-call arguments, Responses output text and arguments, Anthropic text blocks and tool_use inputs', () => {
     const chat = { choices: [{ message: { content: `to ${EMAIL}`, tool_calls: [{ function: { arguments: `{"key":"${AWS}"}` } }] } }] };
     expect(g.inspectAnswer('chat', chat, TARGET, new Redactor()).findings.map((f) => f.where)).toEqual(['choices[0].message.content', 'choices[0].message.tool_calls[0].function.arguments']);
     expect(chat.choices[0]!.message.tool_calls[0]!.function.arguments).toBe('{"key":"[AWS_ACCESS_KEY_1]"}');
     const responses = { output: [{ type: 'message', content: [{ type: 'output_text', text: `mail ${EMAIL}` }] }, { type: 'function_call', arguments: `{"k":"${AWS}"}` }] };
     expect(g.inspectAnswer('responses', responses, TARGET, new Redactor()).findings.map((f) => f.where)).toEqual(['output[0].content[0].text', 'output[1].arguments']);
-    const messages = { content: [{ type: 'text', text: `mail ${EMAIL}` }, { type: 'tool_use', input: {} }] };
-    g.inspectAnswer('messages', messages, TARGET, new Redactor());
+    const messages = { content: [{ type: 'text', text: `mail ${EMAIL}` }, { type: 'tool_use', id: 't1', name: 'send', input: { to: [EMAIL], body: { key: AWS } } }] };
+    expect(g.inspectAnswer('messages', messages, TARGET, new Redactor()).findings.map((f) => f.where)).toEqual(['content[0].text', 'content[1].input.to[0]', 'content[1].input.body.key']);
     expect(messages.content[0]!.text).toBe('mail [EMAIL_ADDRESS_1]');
+    // A tool call's input is read string by string and redacted in place, the same value keeping its placeholder.
+    expect(messages.content[1]).toEqual({ type: 'tool_use', id: 't1', name: 'send', input: { to: ['[EMAIL_ADDRESS_1]'], body: { key: '[AWS_ACCESS_KEY_1]' } } });
   });
 
   it('does not score a model answer for prompt injection (a model explaining an attack is not one)', () => {

@@ -66,6 +66,8 @@ const MAX_HITS_PER_RULE = 16;
 const MAX_LEAD_HITS = 64;
 /** Anchors kept for the rules on other-language vocabularies, which never fall back to a full scan. */
 const MAX_ML_HITS = 64;
+/** Occurrences of the other-language vocabularies looked for; a text with more is scored without co-occurrence gating. */
+const MAX_CONCEPTS = 16_384;
 /** Second words kept per rule; past this many the windows are not filtered by them. */
 const MAX_ALSO_HITS = 64;
 const FULL_SCAN = -1;
@@ -537,9 +539,20 @@ function cooccurring(t: string, concepts: ConceptHit[], groups: number[][]): Arr
   if (byGroup.some((starts) => starts.length === 0)) return [];
   byGroup.sort((a, b) => a.length - b.length);
   const [rarest, ...others] = byGroup as [number[], ...number[][]];
-  const centres = rarest.filter((at) => others.every((starts) => starts.some((s) => Math.abs(s - at) <= COOCCUR_SPAN)));
+  const centres = rarest.filter((at) => others.every((starts) => near(starts, at)));
   if (centres.length === 0) return [];
   return windows(t, centres, COOCCUR_REACH, COOCCUR_REACH);
+}
+
+/** Whether sorted `starts` holds one within COOCCUR_SPAN of `at` (binary search: long texts hold thousands). */
+function near(starts: number[], at: number): boolean {
+  let lo = 0, hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid]! < at - COOCCUR_SPAN) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < starts.length && starts[lo]! <= at + COOCCUR_SPAN;
 }
 
 /** The stretches two sets of windows share. */
@@ -611,7 +624,7 @@ function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
   let concepts: ConceptHit[] | undefined;
   // Letters beyond ASCII, not just curly quotes or dashes, are what other languages need.
   if (foreign) {
-    concepts = VOCAB.find(t);
+    concepts = VOCAB.find(t, MAX_CONCEPTS);
     const gate = gatePositions(concepts);
     if (gate.length > 0) {
       for (const r of ML_GATE_RULES) {
@@ -947,7 +960,9 @@ function scoreAt(text: string, source: InjectionSource, depth: number, norm = no
       }
     } else {
       const groups = COOCCUR[i];
-      const gated = groups && cooccurGating ? cooccurring(t, (anchors.concepts ??= VOCAB.find(t)), groups) : null;
+      anchors.concepts ??= groups && cooccurGating ? VOCAB.find(t, MAX_CONCEPTS) : undefined;
+      // Past MAX_CONCEPTS occurrences some are unknown: the rule then runs ungated, as it would without the index.
+      const gated = groups && anchors.concepts && anchors.concepts.length < MAX_CONCEPTS ? cooccurring(t, anchors.concepts, groups) : null;
       if (gated?.length === 0) continue;
       let around = windows(t, hits, ...(rule.reach ?? DEFAULT_REACH));
       if (gated) around = intersect(around, gated);

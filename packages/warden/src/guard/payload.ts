@@ -124,6 +124,8 @@ export function answerTexts(format: AnswerFormat, body: unknown): PayloadText[] 
     case 'messages':
       each(b.content, (block, i) => {
         if (block.type === 'text') textAt(out, block, 'text', `content[${i}].text`);
+        // A tool call's input is a JSON object: every string in it, as the arguments of OpenAI tool calls are read.
+        else if (block.type === 'tool_use' && block.input && typeof block.input === 'object') out.push(...jsonTexts(block.input, 'document', `content[${i}].input`));
       });
       break;
     case 'embeddings':

@@ -102,7 +102,7 @@ export class VocabIndex {
   }
 
   /** Every occurrence of every concept, by position, then preference. At most `cap` are kept. */
-  find(t: string, cap = 4096): ConceptHit[] {
+  find(t: string, cap = 16_384): ConceptHit[] {
     const out: ConceptHit[] = [];
     for (let i = 0; i < t.length && out.length < cap; i++) {
       const f = this.#first[t.charCodeAt(i)]!;
