@@ -193,6 +193,54 @@ async function createIdentity(db: Kysely<unknown>): Promise<void> {
   await sql`INSERT INTO revisions (name, value) VALUES ('policies', 0)`.execute(db);
 }
 
+/** Agent runs and their trace events (the ingestion API). */
+async function createTraces(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
+  const s = db.schema;
+  await s
+    .createTable('runs')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('project_id', 'text')
+    .addColumn('agent', 'text', (c) => c.notNull())
+    .addColumn('scenario', 'text')
+    .addColumn('seed', 'text')
+    .addColumn('metadata', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('created_by', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('finalized_at', 'bigint')
+    .addColumn('last_seq', 'bigint')
+    .addColumn('event_count', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('error_count', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('flagged_count', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('tokens_in', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('tokens_out', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('cost_usd', 'double precision', (c) => c.notNull().defaultTo(0))
+    .execute();
+  await s.createIndex('runs_org_created').on('runs').columns(['org_id', 'created_at']).execute();
+  await s.createIndex('runs_org_agent').on('runs').columns(['org_id', 'agent', 'created_at']).execute();
+  await s
+    .createTable('trace_events')
+    .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigint', (c) =>
+      dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+    )
+    .addColumn('org_id', 'text', (c) => c.notNull())
+    .addColumn('run_id', 'text', (c) => c.notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
+    .addColumn('t', 'double precision', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('type', 'text', (c) => c.notNull())
+    .addColumn('payload', 'text')
+    .addColumn('blob', 'text')
+    .addColumn('meta', 'text')
+    .addColumn('idempotency_key', 'text')
+    .addColumn('flags', 'text')
+    .addColumn('received_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await s.createIndex('trace_events_run_seq').on('trace_events').columns(['run_id', 'seq']).execute();
+  await s.createIndex('trace_events_idem').on('trace_events').columns(['org_id', 'idempotency_key']).unique().execute();
+}
+
 /** Migrations for one dialect. Names sort in the order they must run. */
 export function buildMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -219,6 +267,11 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
           .addPrimaryKeyConstraint('limit_rules_pk', ['org_id', 'name'])
           .execute();
+      },
+    },
+    '0004_traces': {
+      async up(db) {
+        await createTraces(db, dialect);
       },
     },
   };

@@ -8,6 +8,7 @@ import { listKeys, migrateToLatest, migrationStatus, queryEvents, verifyAudit } 
 import { KEYS_CHANNEL, KeyRevisionListener, type StorageLogger } from './key-revision-listener.js';
 import { migrationProvider } from './migrations.js';
 import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, type Database } from './schema.js';
+import { idemKey, KyselyTraceStore, planAppend, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type TraceEventInput, type TraceStore } from './traces.js';
 import type { AuditVerifyResult, Directory, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 
 export interface PostgresStorageOptions {
@@ -22,6 +23,57 @@ const CHAIN_LOCK = 0x5741_5244_454e;
 const INSERT_CHUNK = Math.floor(65_000 / EVENT_INSERT_COLUMNS.length);
 
 const INT8_OID = 20;
+const TRACE_CHUNK = Math.floor(65_000 / TRACE_EVENT_COLUMNS.length);
+
+/**
+ * Appends lock the batch's runs (FOR UPDATE): two batches for one run commit one after the
+ * other, so each sees the sequence numbers and idempotency keys the other stored.
+ */
+class PostgresTraceStore extends KyselyTraceStore {
+  async appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
+    if (events.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const ids = [...new Set(events.map((e) => e.runId))];
+      const state: AppendState = { runs: new Map(), keys: new Set(), seqs: new Set() };
+      const runs = await trx.selectFrom('runs').select(['id', 'org_id', 'status', 'last_seq']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+      for (const r of runs) state.runs.set(r.id, { orgId: r.org_id, status: r.status, lastSeq: r.last_seq });
+      const keys = [...new Set(events.flatMap((e) => (e.idempotencyKey === null ? [] : [e.idempotencyKey])))];
+      if (keys.length > 0) {
+        const found = await trx.selectFrom('trace_events').select(['org_id', 'idempotency_key']).where('idempotency_key', 'in', keys).execute();
+        for (const f of found) state.keys.add(idemKey(f.org_id, f.idempotency_key!));
+      }
+      const candidates = seqCandidates(events, state.runs);
+      if (candidates.length > 0) {
+        const found = await trx
+          .selectFrom('trace_events')
+          .select(['run_id', 'seq'])
+          .where('run_id', 'in', [...new Set(candidates.map(([id]) => id))])
+          .where('seq', 'in', [...new Set(candidates.map(([, s]) => s))])
+          .execute();
+        for (const f of found) state.seqs.add(seqKey(f.run_id, f.seq));
+      }
+      const plan = planAppend(events, state);
+      const rows = plan.rows.map((row) => Object.fromEntries(TRACE_EVENT_COLUMNS.map((c, i) => [c, traceEventValues(row)[i]])));
+      for (let i = 0; i < rows.length; i += TRACE_CHUNK) await trx.insertInto('trace_events').values(rows.slice(i, i + TRACE_CHUNK) as never).execute();
+      for (const [id, d] of plan.deltas) {
+        await trx
+          .updateTable('runs')
+          .set((eb) => ({
+            last_seq: d.lastSeq,
+            event_count: eb('event_count', '+', d.events),
+            error_count: eb('error_count', '+', d.errors),
+            flagged_count: eb('flagged_count', '+', d.flagged),
+            tokens_in: eb('tokens_in', '+', d.tokensIn),
+            tokens_out: eb('tokens_out', '+', d.tokensOut),
+            cost_usd: eb('cost_usd', '+', d.costUsd),
+          }))
+          .where('id', '=', id)
+          .execute();
+      }
+      return plan.outcomes;
+    });
+  }
+}
 
 /**
  * Per-pool type parsing: int8 (bigint columns, count(*)) as a JS number.
@@ -42,6 +94,7 @@ export class PostgresStorage implements Storage {
   readonly #migrator: Migrator;
   readonly #revision: KeyRevisionListener;
   readonly directory: Directory;
+  readonly traces: TraceStore;
   #closing: Promise<void> | undefined;
 
   constructor(url: string, options: PostgresStorageOptions = {}) {
@@ -58,6 +111,7 @@ export class PostgresStorage implements Storage {
     });
     this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: this.pool }) });
     this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('postgres') });
+    this.traces = new PostgresTraceStore(this.db);
     this.#revision = new KeyRevisionListener({
       connectionString: url,
       read: () => this.#readRevision(),

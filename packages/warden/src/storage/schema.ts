@@ -149,6 +149,50 @@ export interface Database {
   role_permissions: RolePermissionsTable;
   system_secrets: SystemSecretsTable;
   limit_rules: LimitRulesTable;
+  runs: RunsTable;
+  trace_events: TraceEventsTable;
+}
+
+export interface RunsTable {
+  id: string;
+  org_id: string;
+  project_id: string | null;
+  agent: string;
+  scenario: string | null;
+  seed: string | null;
+  /** JSON object text. */
+  metadata: string | null;
+  status: string;
+  created_by: string | null;
+  created_at: number;
+  finalized_at: number | null;
+  last_seq: number | null;
+  event_count: number;
+  error_count: number;
+  flagged_count: number;
+  tokens_in: number;
+  tokens_out: number;
+  cost_usd: number;
+}
+
+export interface TraceEventsTable {
+  id: Generated<number>;
+  org_id: string;
+  run_id: string;
+  seq: number;
+  t: number;
+  actor: string;
+  type: string;
+  /** JSON text, or null when the payload went to the blob store. */
+  payload: string | null;
+  /** Blob reference (`sha256:<hex>`) of a large payload. */
+  blob: string | null;
+  /** JSON object text: agent id, signature, findings. */
+  meta: string | null;
+  idempotency_key: string | null;
+  /** Comma-separated: gap, out_of_order, duplicate_seq, after_finalize, guard. */
+  flags: string | null;
+  received_at: number;
 }
 
 export type KeyRow = Selectable<KeysTable>;

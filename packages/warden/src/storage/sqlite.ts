@@ -9,6 +9,7 @@ import { KyselyDirectory } from './directory.js';
 import { listKeys, migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
 import { migrationProvider } from './migrations.js';
 import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, rowValues, type Database, type KeyRow } from './schema.js';
+import { idemKey, KyselyTraceStore, planAppend, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type TraceEventInput, type TraceStore } from './traces.js';
 import type { AuditVerifyResult, Directory, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 import { sqlitePathFromUrl } from './url.js';
 
@@ -69,6 +70,47 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
   };
 }
 
+/** Trace appends in one IMMEDIATE transaction, on prepared statements: reads, the shared plan, writes. */
+function prepareTraceAppend(db: BetterSqlite3.Database): (events: readonly TraceEventInput[]) => AppendOutcome[] {
+  const run = db.prepare<[string], { org_id: string; status: string; last_seq: number | null }>('SELECT org_id, status, last_seq FROM runs WHERE id = ?');
+  const key = db.prepare<[string, string], number>('SELECT 1 FROM trace_events WHERE org_id = ? AND idempotency_key = ?').pluck();
+  const seq = db.prepare<[string, number], number>('SELECT 1 FROM trace_events WHERE run_id = ? AND seq = ? LIMIT 1').pluck();
+  const insert = db.prepare<unknown[]>(`INSERT INTO trace_events (${TRACE_EVENT_COLUMNS.join(', ')}) VALUES (${TRACE_EVENT_COLUMNS.map(() => '?').join(', ')})`);
+  const update = db.prepare<unknown[]>(
+    'UPDATE runs SET last_seq = ?, event_count = event_count + ?, error_count = error_count + ?, flagged_count = flagged_count + ?, ' +
+      'tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, cost_usd = cost_usd + ? WHERE id = ?',
+  );
+  const append = db.transaction((events: readonly TraceEventInput[]) => {
+    const state: AppendState = { runs: new Map(), keys: new Set(), seqs: new Set() };
+    for (const id of new Set(events.map((e) => e.runId))) {
+      const r = run.get(id);
+      if (r) state.runs.set(id, { orgId: r.org_id, status: r.status, lastSeq: r.last_seq });
+    }
+    for (const e of events) if (e.idempotencyKey !== null && key.get(e.orgId, e.idempotencyKey) !== undefined) state.keys.add(idemKey(e.orgId, e.idempotencyKey));
+    for (const [id, s] of seqCandidates(events, state.runs)) if (seq.get(id, s) !== undefined) state.seqs.add(seqKey(id, s));
+    const plan = planAppend(events, state);
+    for (const row of plan.rows) insert.run(...traceEventValues(row));
+    for (const [id, d] of plan.deltas) update.run(d.lastSeq, d.events, d.errors, d.flagged, d.tokensIn, d.tokensOut, d.costUsd, id);
+    return plan.outcomes;
+  });
+  return (events) => append.immediate(events);
+}
+
+class SqliteTraceStore extends KyselyTraceStore {
+  #append: ((events: readonly TraceEventInput[]) => AppendOutcome[]) | undefined;
+  constructor(
+    db: Kysely<Database>,
+    private readonly raw: BetterSqlite3.Database,
+  ) {
+    super(db);
+  }
+  async appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
+    if (events.length === 0) return [];
+    this.#append ??= prepareTraceAppend(this.raw);
+    return this.#append(events);
+  }
+}
+
 export function openSqliteDatabase(path: string): BetterSqlite3.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new BetterSqlite3(path);
@@ -93,6 +135,7 @@ export class SqliteStorage implements Storage {
   readonly db: Kysely<Database>;
   readonly #migrator: Migrator;
   readonly directory: Directory;
+  readonly traces: TraceStore;
   #hotPath: HotPath | undefined;
   #closed = false;
   readonly #path: string;
@@ -102,6 +145,7 @@ export class SqliteStorage implements Storage {
     this.raw = openSqliteDatabase(this.#path);
     this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.raw }) });
     this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('sqlite') });
+    this.traces = new SqliteTraceStore(this.db, this.raw);
     this.directory = new KyselyDirectory(this.db, {
       authChanged: async () => {
         this.#hot.bumpKeysRevision();

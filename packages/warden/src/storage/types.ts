@@ -1,4 +1,5 @@
 import type { StoredEvent, WardenEvent } from '../events/event.js';
+import type { TraceStore } from './traces.js';
 
 /**
  * admin: everything inside its org. user: a person calling models and tools.
@@ -113,6 +114,8 @@ export interface Storage {
 
   /** Orgs, projects, users, sessions, signing secrets, policies, role overrides. */
   readonly directory: Directory;
+  /** Agent runs and their trace events (the ingestion API). */
+  readonly traces: TraceStore;
 }
 
 export interface OrgRecord {

@@ -1,0 +1,320 @@
+import type { Kysely, Selectable } from 'kysely';
+import { WardenError } from '../errors/index.js';
+import type { Database, RunsTable, TraceEventsTable } from './schema.js';
+
+export type RunStatus = 'running' | 'completed' | 'failed';
+
+/** An agent run: who ran what, and what its events added up to. */
+export interface RunRecord {
+  id: string;
+  orgId: string;
+  projectId: string | null;
+  agent: string;
+  scenario: string | null;
+  seed: string | null;
+  metadata: Record<string, unknown> | null;
+  status: RunStatus;
+  /** The key, user or agent that created it. */
+  createdBy: string | null;
+  createdAt: number;
+  finalizedAt: number | null;
+  /** Highest sequence number stored so far. */
+  lastSeq: number | null;
+  eventCount: number;
+  errorCount: number;
+  /** Events stored with a flag (sequence gap, out of order, guardrail finding…). */
+  flaggedCount: number;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
+/** One event to store, validated and inspected by the ingest stage. */
+export interface TraceEventInput {
+  orgId: string;
+  runId: string;
+  seq: number;
+  t: number;
+  actor: string;
+  type: string;
+  /** JSON text, or null when the payload went to the blob store. */
+  payload: string | null;
+  blob: string | null;
+  /** JSON object text. */
+  meta: string | null;
+  idempotencyKey: string | null;
+  /** Flags the ingest stage already set (e.g. `guard`); sequence flags are added here. */
+  flags: string[];
+  receivedAt: number;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
+export interface TraceEventRecord {
+  runId: string;
+  seq: number;
+  t: number;
+  actor: string;
+  type: string;
+  payload: unknown;
+  blob: string | null;
+  meta: Record<string, unknown> | null;
+  idempotencyKey: string | null;
+  flags: string[];
+  receivedAt: number;
+}
+
+/** What happened to one event of a batch, in the batch's order. */
+export type AppendOutcome = { status: 'stored'; flags: string[] } | { status: 'duplicate' } | { status: 'run_not_found' };
+
+export interface RunQuery {
+  orgId: string;
+  agent?: string;
+  scenario?: string;
+  status?: RunStatus;
+  /** Inclusive lower / exclusive upper bound on created_at (epoch ms). */
+  from?: number;
+  to?: number;
+  cursor?: string;
+  limit: number;
+}
+
+export interface RunPage {
+  items: RunRecord[];
+  nextCursor: string | null;
+}
+
+/** Runs and their trace events. Both adapters implement it over the same tables. */
+export interface TraceStore {
+  /** 'exists' when a run with this id is already there (a retried create): nothing changes. */
+  createRun(run: RunRecord): Promise<'created' | 'exists'>;
+  getRun(orgId: string, id: string): Promise<RunRecord | undefined>;
+  listRuns(query: RunQuery): Promise<RunPage>;
+  /** Sets the final status once; a run already final keeps its first. Undefined when there is no such run. */
+  finalizeRun(orgId: string, id: string, status: Exclude<RunStatus, 'running'>, at: number): Promise<RunRecord | undefined>;
+  /**
+   * Stores a batch in one transaction. Events whose idempotency key is already stored (or
+   * repeats within the batch) are duplicates and change nothing; sequence gaps, repeated
+   * sequence numbers and late arrivals are stored and flagged. Resolves once committed.
+   */
+  appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]>;
+  /** A run's events in sequence order (then arrival), at most `limit`. */
+  runEvents(orgId: string, runId: string, limit: number): Promise<TraceEventRecord[]>;
+}
+
+/** What a transaction reads before it decides: the runs, the keys and the sequence numbers already stored. */
+export interface AppendState {
+  runs: Map<string, { orgId: string; status: string; lastSeq: number | null }>;
+  /** `idemKey(orgId, key)` of the batch's idempotency keys already stored. */
+  keys: Set<string>;
+  /** `seqKey(runId, seq)` of stored events whose seq is not above their run's last. */
+  seqs: Set<string>;
+}
+
+export interface RunDelta {
+  lastSeq: number | null;
+  events: number;
+  errors: number;
+  flagged: number;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
+}
+
+export interface AppendPlan {
+  rows: Array<{ input: TraceEventInput; flags: string[] }>;
+  outcomes: AppendOutcome[];
+  deltas: Map<string, RunDelta>;
+}
+
+export const seqKey = (runId: string, seq: number): string => `${runId}\u0000${seq}`;
+/** Idempotency keys are unique per org: a committed group can hold several orgs' batches. */
+export const idemKey = (orgId: string, key: string): string => `${orgId}\u0000${key}`;
+
+/** The stored seqs worth looking up: only those not above their run's last can already exist. */
+export function seqCandidates(events: readonly TraceEventInput[], runs: AppendState['runs']): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const e of events) {
+    const last = runs.get(e.runId)?.lastSeq;
+    if (last !== null && last !== undefined && e.seq <= last) out.push([e.runId, e.seq]);
+  }
+  return out;
+}
+
+/** Decides, for one batch, what is stored, what is a duplicate and how each run's counters move. Pure. */
+export function planAppend(events: readonly TraceEventInput[], state: AppendState): AppendPlan {
+  const rows: AppendPlan['rows'] = [];
+  const outcomes: AppendOutcome[] = [];
+  const deltas = new Map<string, RunDelta>();
+  const keys = new Set(state.keys);
+  const seqs = new Set(state.seqs);
+  for (const e of events) {
+    const run = state.runs.get(e.runId);
+    if (!run || run.orgId !== e.orgId) {
+      outcomes.push({ status: 'run_not_found' });
+      continue;
+    }
+    if (e.idempotencyKey !== null) {
+      const k = idemKey(e.orgId, e.idempotencyKey);
+      if (keys.has(k)) {
+        outcomes.push({ status: 'duplicate' });
+        continue;
+      }
+      keys.add(k);
+    }
+    let d = deltas.get(e.runId);
+    if (!d) deltas.set(e.runId, (d = { lastSeq: run.lastSeq, events: 0, errors: 0, flagged: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 }));
+    const flags = [...e.flags];
+    const sk = seqKey(e.runId, e.seq);
+    if (seqs.has(sk)) flags.push('duplicate_seq');
+    else if (d.lastSeq !== null && e.seq < d.lastSeq) flags.push('out_of_order');
+    else if (e.seq > (d.lastSeq ?? 0) + 1) flags.push('gap');
+    if (run.status !== 'running') flags.push('after_finalize');
+    seqs.add(sk);
+    d.lastSeq = Math.max(d.lastSeq ?? e.seq, e.seq);
+    d.events++;
+    if (e.type === 'error') d.errors++;
+    if (flags.length > 0) d.flagged++;
+    d.tokensIn += e.tokensIn;
+    d.tokensOut += e.tokensOut;
+    d.costUsd += e.costUsd;
+    rows.push({ input: e, flags });
+    outcomes.push({ status: 'stored', flags });
+  }
+  return { rows, outcomes, deltas };
+}
+
+export function runToRow(r: RunRecord): Selectable<RunsTable> {
+  return {
+    id: r.id,
+    org_id: r.orgId,
+    project_id: r.projectId,
+    agent: r.agent,
+    scenario: r.scenario,
+    seed: r.seed,
+    metadata: r.metadata ? JSON.stringify(r.metadata) : null,
+    status: r.status,
+    created_by: r.createdBy,
+    created_at: r.createdAt,
+    finalized_at: r.finalizedAt,
+    last_seq: r.lastSeq,
+    event_count: r.eventCount,
+    error_count: r.errorCount,
+    flagged_count: r.flaggedCount,
+    tokens_in: r.tokensIn,
+    tokens_out: r.tokensOut,
+    cost_usd: r.costUsd,
+  };
+}
+
+export function rowToRun(r: Selectable<RunsTable>): RunRecord {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    projectId: r.project_id,
+    agent: r.agent,
+    scenario: r.scenario,
+    seed: r.seed,
+    metadata: r.metadata ? (JSON.parse(r.metadata) as Record<string, unknown>) : null,
+    status: r.status as RunStatus,
+    createdBy: r.created_by,
+    createdAt: Number(r.created_at),
+    finalizedAt: r.finalized_at === null ? null : Number(r.finalized_at),
+    lastSeq: r.last_seq === null ? null : Number(r.last_seq),
+    eventCount: Number(r.event_count),
+    errorCount: Number(r.error_count),
+    flaggedCount: Number(r.flagged_count),
+    tokensIn: Number(r.tokens_in),
+    tokensOut: Number(r.tokens_out),
+    costUsd: Number(r.cost_usd),
+  };
+}
+
+/** Insert column values of one planned row, in TRACE_EVENT_COLUMNS order. */
+export const TRACE_EVENT_COLUMNS = ['org_id', 'run_id', 'seq', 't', 'actor', 'type', 'payload', 'blob', 'meta', 'idempotency_key', 'flags', 'received_at'] as const;
+export function traceEventValues(row: AppendPlan['rows'][number]): unknown[] {
+  const e = row.input;
+  return [e.orgId, e.runId, e.seq, e.t, e.actor, e.type, e.payload, e.blob, e.meta, e.idempotencyKey, row.flags.length ? row.flags.join(',') : null, e.receivedAt];
+}
+
+function rowToTraceEvent(r: Selectable<TraceEventsTable>): TraceEventRecord {
+  return {
+    runId: r.run_id,
+    seq: Number(r.seq),
+    t: Number(r.t),
+    actor: r.actor,
+    type: r.type,
+    payload: r.payload === null ? null : (JSON.parse(r.payload) as unknown),
+    blob: r.blob,
+    meta: r.meta ? (JSON.parse(r.meta) as Record<string, unknown>) : null,
+    idempotencyKey: r.idempotency_key,
+    flags: r.flags ? r.flags.split(',') : [],
+    receivedAt: Number(r.received_at),
+  };
+}
+
+/** Runs newest first: the cursor is the last row's created_at and id. */
+function encodeCursor(r: RunRecord): string {
+  return Buffer.from(JSON.stringify([r.createdAt, r.id])).toString('base64url');
+}
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new WardenError('invalid_cursor');
+}
+
+/** The reads and the run writes, the same on both databases; appends are each adapter's own. */
+export abstract class KyselyTraceStore implements TraceStore {
+  constructor(protected readonly db: Kysely<Database>) {}
+
+  abstract appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]>;
+
+  async createRun(run: RunRecord): Promise<'created' | 'exists'> {
+    const res = await this.db.insertInto('runs').values(runToRow(run)).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0 ? 'created' : 'exists';
+  }
+
+  async getRun(orgId: string, id: string): Promise<RunRecord | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+    return row ? rowToRun(row) : undefined;
+  }
+
+  async listRuns(q: RunQuery): Promise<RunPage> {
+    let query = this.db.selectFrom('runs').selectAll().where('org_id', '=', q.orgId);
+    if (q.agent !== undefined) query = query.where('agent', '=', q.agent);
+    if (q.scenario !== undefined) query = query.where('scenario', '=', q.scenario);
+    if (q.status !== undefined) query = query.where('status', '=', q.status);
+    if (q.from !== undefined) query = query.where('created_at', '>=', q.from);
+    if (q.to !== undefined) query = query.where('created_at', '<', q.to);
+    if (q.cursor !== undefined) {
+      const [at, id] = decodeCursor(q.cursor);
+      query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+    const items = rows.slice(0, q.limit).map(rowToRun);
+    return { items, nextCursor: rows.length > q.limit ? encodeCursor(items[items.length - 1]!) : null };
+  }
+
+  async finalizeRun(orgId: string, id: string, status: Exclude<RunStatus, 'running'>, at: number): Promise<RunRecord | undefined> {
+    await this.db.updateTable('runs').set({ status, finalized_at: at }).where('org_id', '=', orgId).where('id', '=', id).where('status', '=', 'running').execute();
+    return this.getRun(orgId, id);
+  }
+
+  async runEvents(orgId: string, runId: string, limit: number): Promise<TraceEventRecord[]> {
+    const rows = await this.db
+      .selectFrom('trace_events')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('run_id', '=', runId)
+      .orderBy('seq')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(rowToTraceEvent);
+  }
+}
