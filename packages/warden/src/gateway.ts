@@ -3,6 +3,7 @@ import type { Config } from './config/index.js';
 import { EventWriter, WorkerEventStore, inlineEventStore } from './events/index.js';
 import { policyDecisionEvent } from './http/context.js';
 import { buildGuard } from './guard/index.js';
+import { defaultBlobDir, FsBlobStore, GroupCommitter, TraceIngest } from './ingest/index.js';
 import { buildServer } from './http/server.js';
 import { buildLimits } from './limits/build.js';
 import { buildPolicies } from './policy/service.js';
@@ -124,6 +125,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const reloadLimits = async () => limits.reload(await storage.directory.listLimitRules());
   await reloadLimits();
   const router = new ProviderRouter(providers, config.upstream);
+  const guard = buildGuard(config, ring);
+  const ingest = new TraceIngest(new GroupCommitter(storage.traces), guard, new FsBlobStore(config.ingest.blob_dir ?? defaultBlobDir(config.storage.url)), {
+    blobThresholdBytes: config.ingest.blob_threshold_bytes,
+    maxPayloadBytes: config.ingest.max_payload_bytes,
+  });
   const app = buildServer({
     config,
     storage,
@@ -134,7 +140,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     ...identity,
     policies,
     limits,
-    guard: buildGuard(config, ring),
+    guard,
+    ingest,
     reloadLimits,
     decisionEvent: (request, action, resource, d) => {
       if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, { writer, limits }, action, resource, d);

@@ -174,6 +174,17 @@ export const ConfigSchema = Type.Object(
       },
       { ...Strict, default: {} },
     ),
+    /** Agent traces (POST /api/v1/runs/{id}/events, /api/v1/trace-events/batch): docs/ingestion.md. */
+    ingest: Type.Object(
+      {
+        /** Where payloads above blob_threshold_bytes are kept, content-addressed; by default `blobs/` beside the SQLite file (./.warden/blobs on PostgreSQL). */
+        blob_dir: Type.Optional(Type.String({ minLength: 1 })),
+        blob_threshold_bytes: Type.Integer({ minimum: 1024, default: 65_536 }),
+        /** A larger payload is refused (payload_too_large), alone: the rest of its batch is stored. */
+        max_payload_bytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+      },
+      { ...Strict, default: {} },
+    ),
     auth: Type.Object(
       {
         /** Lifetime of the access JWTs that POST /auth/token issues. */

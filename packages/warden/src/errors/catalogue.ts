@@ -152,6 +152,7 @@ export const ERRORS = {
   },
   org_not_found: { type: 'not_found', status: 404, message: 'There is no organization with this id.' },
   project_not_found: { type: 'not_found', status: 404, message: 'There is no project with this id in your organization.' },
+  run_not_found: { type: 'not_found', status: 404, message: 'There is no run with this id in your organization. Create it first with POST /api/v1/runs.' },
   user_not_found: { type: 'not_found', status: 404, message: 'There is no user with this id in your organization.' },
   policy_not_found: { type: 'not_found', status: 404, message: 'There is no policy with this name in your organization.' },
   limit_not_found: { type: 'not_found', status: 404, message: 'Your organization has no limit with this name (limits from the configuration file cannot be changed here).' },

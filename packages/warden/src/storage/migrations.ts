@@ -198,7 +198,7 @@ async function createTraces(db: Kysely<unknown>, dialect: SqlDialect): Promise<v
   const s = db.schema;
   await s
     .createTable('runs')
-    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('id', 'text', (c) => c.notNull())
     .addColumn('org_id', 'text', (c) => c.notNull())
     .addColumn('project_id', 'text')
     .addColumn('agent', 'text', (c) => c.notNull())
@@ -216,6 +216,8 @@ async function createTraces(db: Kysely<unknown>, dialect: SqlDialect): Promise<v
     .addColumn('tokens_in', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('tokens_out', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('cost_usd', 'double precision', (c) => c.notNull().defaultTo(0))
+    // Run ids are the org's own: two orgs may use the same, and neither learns of the other's.
+    .addPrimaryKeyConstraint('runs_pk', ['org_id', 'id'])
     .execute();
   await s.createIndex('runs_org_created').on('runs').columns(['org_id', 'created_at']).execute();
   await s.createIndex('runs_org_agent').on('runs').columns(['org_id', 'agent', 'created_at']).execute();
@@ -237,7 +239,7 @@ async function createTraces(db: Kysely<unknown>, dialect: SqlDialect): Promise<v
     .addColumn('flags', 'text')
     .addColumn('received_at', 'bigint', (c) => c.notNull())
     .execute();
-  await s.createIndex('trace_events_run_seq').on('trace_events').columns(['run_id', 'seq']).execute();
+  await s.createIndex('trace_events_run_seq').on('trace_events').columns(['org_id', 'run_id', 'seq']).execute();
   await s.createIndex('trace_events_idem').on('trace_events').columns(['org_id', 'idempotency_key']).unique().execute();
 }
 

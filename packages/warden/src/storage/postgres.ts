@@ -8,7 +8,7 @@ import { listKeys, migrateToLatest, migrationStatus, queryEvents, verifyAudit } 
 import { KEYS_CHANNEL, KeyRevisionListener, type StorageLogger } from './key-revision-listener.js';
 import { migrationProvider } from './migrations.js';
 import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, type Database } from './schema.js';
-import { idemKey, KyselyTraceStore, planAppend, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type TraceEventInput, type TraceStore } from './traces.js';
+import { batchRuns, idemKey, KyselyTraceStore, planAppend, runKey, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type TraceEventInput, type TraceStore } from './traces.js';
 import type { AuditVerifyResult, Directory, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 
 export interface PostgresStorageOptions {
@@ -33,10 +33,17 @@ class PostgresTraceStore extends KyselyTraceStore {
   async appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
     if (events.length === 0) return [];
     return this.db.transaction().execute(async (trx) => {
-      const ids = [...new Set(events.map((e) => e.runId))];
+      const named = batchRuns(events);
       const state: AppendState = { runs: new Map(), keys: new Set(), seqs: new Set() };
-      const runs = await trx.selectFrom('runs').select(['id', 'org_id', 'status', 'last_seq']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
-      for (const r of runs) state.runs.set(r.id, { orgId: r.org_id, status: r.status, lastSeq: r.last_seq });
+      const runs = await trx
+        .selectFrom('runs')
+        .select(['id', 'org_id', 'status', 'last_seq'])
+        .where((eb) => eb.or(named.map(([org, id]) => eb.and([eb('org_id', '=', org), eb('id', '=', id)]))))
+        .orderBy('org_id')
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      for (const r of runs) state.runs.set(runKey(r.org_id, r.id), { status: r.status, lastSeq: r.last_seq });
       const keys = [...new Set(events.flatMap((e) => (e.idempotencyKey === null ? [] : [e.idempotencyKey])))];
       if (keys.length > 0) {
         const found = await trx.selectFrom('trace_events').select(['org_id', 'idempotency_key']).where('idempotency_key', 'in', keys).execute();
@@ -46,16 +53,16 @@ class PostgresTraceStore extends KyselyTraceStore {
       if (candidates.length > 0) {
         const found = await trx
           .selectFrom('trace_events')
-          .select(['run_id', 'seq'])
-          .where('run_id', 'in', [...new Set(candidates.map(([id]) => id))])
-          .where('seq', 'in', [...new Set(candidates.map(([, s]) => s))])
+          .select(['org_id', 'run_id', 'seq'])
+          .where('run_id', 'in', [...new Set(candidates.map((e) => e.runId))])
+          .where('seq', 'in', [...new Set(candidates.map((e) => e.seq))])
           .execute();
-        for (const f of found) state.seqs.add(seqKey(f.run_id, f.seq));
+        for (const f of found) state.seqs.add(seqKey(f.org_id, f.run_id, f.seq));
       }
       const plan = planAppend(events, state);
       const rows = plan.rows.map((row) => Object.fromEntries(TRACE_EVENT_COLUMNS.map((c, i) => [c, traceEventValues(row)[i]])));
       for (let i = 0; i < rows.length; i += TRACE_CHUNK) await trx.insertInto('trace_events').values(rows.slice(i, i + TRACE_CHUNK) as never).execute();
-      for (const [id, d] of plan.deltas) {
+      for (const d of plan.deltas.values()) {
         await trx
           .updateTable('runs')
           .set((eb) => ({
@@ -67,7 +74,8 @@ class PostgresTraceStore extends KyselyTraceStore {
             tokens_out: eb('tokens_out', '+', d.tokensOut),
             cost_usd: eb('cost_usd', '+', d.costUsd),
           }))
-          .where('id', '=', id)
+          .where('org_id', '=', d.orgId)
+          .where('id', '=', d.runId)
           .execute();
       }
       return plan.outcomes;

@@ -9,7 +9,7 @@ import { KyselyDirectory } from './directory.js';
 import { listKeys, migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
 import { migrationProvider } from './migrations.js';
 import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, rowValues, type Database, type KeyRow } from './schema.js';
-import { idemKey, KyselyTraceStore, planAppend, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type TraceEventInput, type TraceStore } from './traces.js';
+import { batchRuns, idemKey, KyselyTraceStore, planAppend, runKey, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type TraceEventInput, type TraceStore } from './traces.js';
 import type { AuditVerifyResult, Directory, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 import { sqlitePathFromUrl } from './url.js';
 
@@ -72,25 +72,25 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
 
 /** Trace appends in one IMMEDIATE transaction, on prepared statements: reads, the shared plan, writes. */
 function prepareTraceAppend(db: BetterSqlite3.Database): (events: readonly TraceEventInput[]) => AppendOutcome[] {
-  const run = db.prepare<[string], { org_id: string; status: string; last_seq: number | null }>('SELECT org_id, status, last_seq FROM runs WHERE id = ?');
+  const run = db.prepare<[string, string], { status: string; last_seq: number | null }>('SELECT status, last_seq FROM runs WHERE org_id = ? AND id = ?');
   const key = db.prepare<[string, string], number>('SELECT 1 FROM trace_events WHERE org_id = ? AND idempotency_key = ?').pluck();
-  const seq = db.prepare<[string, number], number>('SELECT 1 FROM trace_events WHERE run_id = ? AND seq = ? LIMIT 1').pluck();
+  const seq = db.prepare<[string, string, number], number>('SELECT 1 FROM trace_events WHERE org_id = ? AND run_id = ? AND seq = ? LIMIT 1').pluck();
   const insert = db.prepare<unknown[]>(`INSERT INTO trace_events (${TRACE_EVENT_COLUMNS.join(', ')}) VALUES (${TRACE_EVENT_COLUMNS.map(() => '?').join(', ')})`);
   const update = db.prepare<unknown[]>(
     'UPDATE runs SET last_seq = ?, event_count = event_count + ?, error_count = error_count + ?, flagged_count = flagged_count + ?, ' +
-      'tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, cost_usd = cost_usd + ? WHERE id = ?',
+      'tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, cost_usd = cost_usd + ? WHERE org_id = ? AND id = ?',
   );
   const append = db.transaction((events: readonly TraceEventInput[]) => {
     const state: AppendState = { runs: new Map(), keys: new Set(), seqs: new Set() };
-    for (const id of new Set(events.map((e) => e.runId))) {
-      const r = run.get(id);
-      if (r) state.runs.set(id, { orgId: r.org_id, status: r.status, lastSeq: r.last_seq });
+    for (const [org, id] of batchRuns(events)) {
+      const r = run.get(org, id);
+      if (r) state.runs.set(runKey(org, id), { status: r.status, lastSeq: r.last_seq });
     }
     for (const e of events) if (e.idempotencyKey !== null && key.get(e.orgId, e.idempotencyKey) !== undefined) state.keys.add(idemKey(e.orgId, e.idempotencyKey));
-    for (const [id, s] of seqCandidates(events, state.runs)) if (seq.get(id, s) !== undefined) state.seqs.add(seqKey(id, s));
+    for (const e of seqCandidates(events, state.runs)) if (seq.get(e.orgId, e.runId, e.seq) !== undefined) state.seqs.add(seqKey(e.orgId, e.runId, e.seq));
     const plan = planAppend(events, state);
     for (const row of plan.rows) insert.run(...traceEventValues(row));
-    for (const [id, d] of plan.deltas) update.run(d.lastSeq, d.events, d.errors, d.flagged, d.tokensIn, d.tokensOut, d.costUsd, id);
+    for (const d of plan.deltas.values()) update.run(d.lastSeq, d.events, d.errors, d.flagged, d.tokensIn, d.tokensOut, d.costUsd, d.orgId, d.runId);
     return plan.outcomes;
   });
   return (events) => append.immediate(events);

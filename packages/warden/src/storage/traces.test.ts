@@ -107,13 +107,15 @@ describe.each([sqliteBackend(), postgresBackend()])('$name trace store', (backen
     expect(out).toEqual([{ status: 'run_not_found' }, { status: 'run_not_found' }, { status: 'stored', flags: ['after_finalize'] }]);
   });
 
-  it('keeps idempotency keys per org: the same key in two orgs is two events', async () => {
+  it('keeps run ids and idempotency keys per org: the same id and key in two orgs are two runs and two events', async () => {
     const { traces } = await fresh();
-    const a = run(), b = run({ orgId: 'org-b' });
+    const a = run(), b = run({ orgId: 'org-b', id: a.id, agent: 'b-agent' });
     await traces.createRun(a);
-    await traces.createRun(b);
+    expect(await traces.createRun(b)).toBe('created');
     const out = await traces.appendTraceEvents([ev(a.id, 1, { idempotencyKey: 'k1' }), ev(b.id, 1, { orgId: 'org-b', idempotencyKey: 'k1' })]);
-    expect(out.map((o) => o.status)).toEqual(['stored', 'stored']);
+    expect(out).toEqual([{ status: 'stored', flags: [] }, { status: 'stored', flags: [] }]);
+    expect([(await traces.getRun('org-a', a.id))?.agent, (await traces.getRun('org-b', a.id))?.agent]).toEqual(['planner', 'b-agent']);
+    expect((await traces.runEvents('org-b', a.id, 10)).map((e) => e.seq)).toEqual([1]);
   });
 
   it('commits concurrent batches for one run without losing or doubling an event', async () => {

@@ -103,16 +103,18 @@ export interface TraceStore {
   runEvents(orgId: string, runId: string, limit: number): Promise<TraceEventRecord[]>;
 }
 
-/** What a transaction reads before it decides: the runs, the keys and the sequence numbers already stored. */
+/** What a transaction reads before it decides: the runs (by `runKey`), the keys and the sequence numbers already stored. */
 export interface AppendState {
-  runs: Map<string, { orgId: string; status: string; lastSeq: number | null }>;
+  runs: Map<string, { status: string; lastSeq: number | null }>;
   /** `idemKey(orgId, key)` of the batch's idempotency keys already stored. */
   keys: Set<string>;
-  /** `seqKey(runId, seq)` of stored events whose seq is not above their run's last. */
+  /** `seqKey(orgId, runId, seq)` of stored events whose seq is not above their run's last. */
   seqs: Set<string>;
 }
 
 export interface RunDelta {
+  orgId: string;
+  runId: string;
   lastSeq: number | null;
   events: number;
   errors: number;
@@ -128,18 +130,25 @@ export interface AppendPlan {
   deltas: Map<string, RunDelta>;
 }
 
-export const seqKey = (runId: string, seq: number): string => `${runId}\u0000${seq}`;
+/** Runs are keyed by org and id: run ids are each org's own. */
+export const runKey = (orgId: string, runId: string): string => `${orgId}\u0000${runId}`;
+export const seqKey = (orgId: string, runId: string, seq: number): string => `${orgId}\u0000${runId}\u0000${seq}`;
 /** Idempotency keys are unique per org: a committed group can hold several orgs' batches. */
 export const idemKey = (orgId: string, key: string): string => `${orgId}\u0000${key}`;
 
-/** The stored seqs worth looking up: only those not above their run's last can already exist. */
-export function seqCandidates(events: readonly TraceEventInput[], runs: AppendState['runs']): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (const e of events) {
-    const last = runs.get(e.runId)?.lastSeq;
-    if (last !== null && last !== undefined && e.seq <= last) out.push([e.runId, e.seq]);
-  }
-  return out;
+/** The runs a batch names, once each, as [orgId, runId]. */
+export function batchRuns(events: readonly TraceEventInput[]): Array<[string, string]> {
+  const seen = new Map<string, [string, string]>();
+  for (const e of events) seen.set(runKey(e.orgId, e.runId), [e.orgId, e.runId]);
+  return [...seen.values()];
+}
+
+/** The stored seqs worth looking up, as events: only those not above their run's last can already exist. */
+export function seqCandidates(events: readonly TraceEventInput[], runs: AppendState['runs']): TraceEventInput[] {
+  return events.filter((e) => {
+    const last = runs.get(runKey(e.orgId, e.runId))?.lastSeq;
+    return last !== null && last !== undefined && e.seq <= last;
+  });
 }
 
 /** Decides, for one batch, what is stored, what is a duplicate and how each run's counters move. Pure. */
@@ -150,8 +159,9 @@ export function planAppend(events: readonly TraceEventInput[], state: AppendStat
   const keys = new Set(state.keys);
   const seqs = new Set(state.seqs);
   for (const e of events) {
-    const run = state.runs.get(e.runId);
-    if (!run || run.orgId !== e.orgId) {
+    const rk = runKey(e.orgId, e.runId);
+    const run = state.runs.get(rk);
+    if (!run) {
       outcomes.push({ status: 'run_not_found' });
       continue;
     }
@@ -163,10 +173,10 @@ export function planAppend(events: readonly TraceEventInput[], state: AppendStat
       }
       keys.add(k);
     }
-    let d = deltas.get(e.runId);
-    if (!d) deltas.set(e.runId, (d = { lastSeq: run.lastSeq, events: 0, errors: 0, flagged: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 }));
+    let d = deltas.get(rk);
+    if (!d) deltas.set(rk, (d = { orgId: e.orgId, runId: e.runId, lastSeq: run.lastSeq, events: 0, errors: 0, flagged: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 }));
     const flags = [...e.flags];
-    const sk = seqKey(e.runId, e.seq);
+    const sk = seqKey(e.orgId, e.runId, e.seq);
     if (seqs.has(sk)) flags.push('duplicate_seq');
     else if (d.lastSeq !== null && e.seq < d.lastSeq) flags.push('out_of_order');
     else if (e.seq > (d.lastSeq ?? 0) + 1) flags.push('gap');
@@ -275,7 +285,7 @@ export abstract class KyselyTraceStore implements TraceStore {
   abstract appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]>;
 
   async createRun(run: RunRecord): Promise<'created' | 'exists'> {
-    const res = await this.db.insertInto('runs').values(runToRow(run)).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+    const res = await this.db.insertInto('runs').values(runToRow(run)).onConflict((oc) => oc.columns(['org_id', 'id']).doNothing()).executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0) > 0 ? 'created' : 'exists';
   }
 

@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WardenError } from '../../errors/index.js';
+import { CreateRun, EventBatch, FinalizeRun, type EventResult, type IngestCaller } from '../../ingest/index.js';
+import type { RunRecord, RunStatus } from '../../storage/index.js';
+import type { ServerDeps } from '../server.js';
+import { orgOf, principalOf } from './scope.js';
+
+const STATUSES = new Set<RunStatus>(['running', 'completed', 'failed']);
+
+function publicRun(r: RunRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    agent: r.agent,
+    scenario: r.scenario,
+    seed: r.seed,
+    metadata: r.metadata,
+    status: r.status,
+    project_id: r.projectId,
+    created_by: r.createdBy,
+    created_at: new Date(r.createdAt).toISOString(),
+    finalized_at: r.finalizedAt === null ? null : new Date(r.finalizedAt).toISOString(),
+    last_seq: r.lastSeq,
+    events: r.eventCount,
+    errors: r.errorCount,
+    flagged: r.flaggedCount,
+    usage: { input_tokens: r.tokensIn, output_tokens: r.tokensOut, cost_usd: Math.round(r.costUsd * 1e6) / 1e6 },
+  };
+}
+
+/**
+ * 202 when every event is committed (stored now, or already stored: a retry);
+ * 207 with the same per-event results when any was refused. Either way the
+ * accepted events are committed before the answer is sent.
+ */
+function answer(reply: FastifyReply, results: EventResult[]): Record<string, unknown> {
+  const count = (s: EventResult['status']) => results.filter((r) => r.status === s).length;
+  const rejected = count('rejected');
+  void reply.code(rejected > 0 ? 207 : 202);
+  return { stored: count('stored'), duplicates: count('duplicate'), rejected, results };
+}
+
+/** Runs, their trace events, and the whole trace read back. */
+export function runRoutes(deps: ServerDeps) {
+  const traces = deps.storage.traces;
+  return async function register(app: FastifyInstance): Promise<void> {
+    const needs = (permission: 'runs:read' | 'runs:write') => ({ config: { permission } });
+    const callerOf = (request: FastifyRequest): IngestCaller => {
+      const p = principalOf(request);
+      return { orgId: orgOf(request), projectId: p.projectId, principalId: p.id, agentId: p.agentId };
+    };
+    const runOf = async (request: FastifyRequest): Promise<RunRecord> => {
+      const { id } = request.params as { id: string };
+      const run = await traces.getRun(orgOf(request), id);
+      if (!run) throw new WardenError('run_not_found');
+      return run;
+    };
+
+    app.post('/api/v1/runs', { ...needs('runs:write'), schema: { body: CreateRun } }, async (request, reply) => {
+      const body = request.body as Static<typeof CreateRun>;
+      const p = principalOf(request);
+      const run: RunRecord = {
+        id: body.id ?? `run_${randomUUID()}`,
+        orgId: orgOf(request),
+        projectId: p.projectId,
+        agent: body.agent,
+        scenario: body.scenario ?? null,
+        seed: body.seed === undefined ? null : String(body.seed),
+        metadata: body.metadata ?? null,
+        status: 'running',
+        createdBy: p.id,
+        createdAt: Date.now(),
+        finalizedAt: null,
+        lastSeq: null,
+        eventCount: 0,
+        errorCount: 0,
+        flaggedCount: 0,
+        tokensIn: 0,
+        tokensOut: 0,
+        costUsd: 0,
+      };
+      // A retried create of the same id answers with the run as it is (200), not a second one.
+      const created = (await traces.createRun(run)) === 'created';
+      const stored = created ? run : await traces.getRun(run.orgId, run.id);
+      if (!stored) throw new WardenError('conflict', `The run id "${run.id}" is taken.`);
+      void reply.code(created ? 201 : 200);
+      return publicRun(stored);
+    });
+
+    app.get('/api/v1/runs', needs('runs:read'), async (request) => {
+      const q = request.query as Record<string, string | undefined>;
+      const limit = q.limit === undefined ? 50 : Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new WardenError('invalid_request', 'limit is an integer from 1 to 500.');
+      if (q.status !== undefined && !STATUSES.has(q.status as RunStatus)) throw new WardenError('invalid_request', 'status is running, completed or failed.');
+      const time = (name: string, v: string | undefined): number | undefined => {
+        if (v === undefined) return undefined;
+        const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+        if (Number.isNaN(t)) throw new WardenError('invalid_request', `${name} is epoch milliseconds or an ISO 8601 time.`);
+        return t;
+      };
+      const page = await traces.listRuns({
+        orgId: orgOf(request),
+        ...(q.agent !== undefined && { agent: q.agent }),
+        ...(q.scenario !== undefined && { scenario: q.scenario }),
+        ...(q.status !== undefined && { status: q.status as RunStatus }),
+        ...(q.from !== undefined && { from: time('from', q.from) }),
+        ...(q.to !== undefined && { to: time('to', q.to) }),
+        ...(q.cursor !== undefined && { cursor: q.cursor }),
+        limit,
+      });
+      return { data: page.items.map(publicRun), next_cursor: page.nextCursor };
+    });
+
+    app.get('/api/v1/runs/:id', needs('runs:read'), async (request) => publicRun(await runOf(request)));
+
+    app.post('/api/v1/runs/:id/finalize', { ...needs('runs:write'), schema: { body: FinalizeRun } }, async (request) => {
+      const { id } = request.params as { id: string };
+      const { status } = request.body as Static<typeof FinalizeRun>;
+      const run = await traces.finalizeRun(orgOf(request), id, status, Date.now());
+      if (!run) throw new WardenError('run_not_found');
+      return publicRun(run);
+    });
+
+    app.post('/api/v1/runs/:id/events', { ...needs('runs:write'), schema: { body: EventBatch } }, async (request, reply) => {
+      const run = await runOf(request);
+      const { events } = request.body as Static<typeof EventBatch>;
+      return answer(reply, await deps.ingest.ingest(callerOf(request), events, run.id));
+    });
+
+    app.post('/api/v1/trace-events/batch', { ...needs('runs:write'), schema: { body: EventBatch } }, async (request, reply) => {
+      const { events } = request.body as Static<typeof EventBatch>;
+      return answer(reply, await deps.ingest.ingest(callerOf(request), events, null));
+    });
+
+    app.get('/api/v1/runs/:id/trace', needs('runs:read'), async (request) => {
+      const run = await runOf(request);
+      const events = await traces.runEvents(run.orgId, run.id, 100_000);
+      return {
+        run: publicRun(run),
+        events: events.map((e) => ({
+          seq: e.seq,
+          t: new Date(e.t).toISOString(),
+          actor: e.actor,
+          type: e.type,
+          payload: e.payload,
+          ...(e.blob && { blob: e.blob }),
+          meta: { ...e.meta, ...(e.idempotencyKey && { idempotency_key: e.idempotencyKey }) },
+          flags: e.flags,
+          received_at: new Date(e.receivedAt).toISOString(),
+        })),
+      };
+    });
+  };
+}

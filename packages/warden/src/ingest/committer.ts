@@ -1,0 +1,68 @@
+import type { AppendOutcome, TraceEventInput, TraceStore } from '../storage/index.js';
+
+interface Pending {
+  events: readonly TraceEventInput[];
+  resolve(outcomes: AppendOutcome[]): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit for acknowledged writes: every request's batch that arrives
+ * while a transaction is being written joins the next one, so many requests
+ * share one commit (one fsync on PostgreSQL, one write lock on SQLite).
+ * Unlike the event writer's, a caller waits: commit() resolves only when its
+ * events are committed, and rejects if that transaction fails, so nothing is
+ * acknowledged that is not stored.
+ */
+export class GroupCommitter {
+  #queue: Pending[] = [];
+  #queued = 0;
+  #writing = false;
+
+  constructor(
+    private readonly store: TraceStore,
+    /** Events per transaction, at most; a larger group is split. */
+    private readonly maxEvents = 5000,
+  ) {}
+
+  commit(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ events, resolve, reject });
+      this.#queued += events.length;
+      if (!this.#writing) {
+        this.#writing = true;
+        // Let the requests already parsed in this turn of the event loop join the group.
+        setImmediate(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group: Pending[] = [];
+      let n = 0;
+      while (this.#queue.length > 0 && (group.length === 0 || n + this.#queue[0]!.events.length <= this.maxEvents)) {
+        const p = this.#queue.shift()!;
+        group.push(p);
+        n += p.events.length;
+      }
+      this.#queued -= n;
+      try {
+        const outcomes = await this.store.appendTraceEvents(group.flatMap((p) => p.events));
+        let at = 0;
+        for (const p of group) {
+          p.resolve(outcomes.slice(at, at + p.events.length));
+          at += p.events.length;
+        }
+      } catch (err) {
+        for (const p of group) p.reject(err);
+      }
+    }
+    this.#writing = false;
+  }
+
+  /** Events waiting for the next transaction. */
+  get depth(): number {
+    return this.#queued;
+  }
+}

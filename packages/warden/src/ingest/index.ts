@@ -1,0 +1,4 @@
+export { defaultBlobDir, FsBlobStore, type BlobStore } from './blobs.js';
+export { GroupCommitter } from './committer.js';
+export { TraceIngest, type EventResult, type IngestCaller, type IngestOptions } from './ingest.js';
+export { CreateRun, EventBatch, FinalizeRun, MAX_BATCH, type EventProblem } from './schema.js';

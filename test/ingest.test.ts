@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from './helpers.js';
+
+let s: Stack;
+
+beforeAll(async () => {
+  s = await startStack({ config: { ingest: { blob_threshold_bytes: 2048 }, guard: { enabled: true, actions: { pii: 'redact', secret: 'block', injection: 'flag' } } } });
+});
+afterAll(async () => s?.close());
+
+const call = async (method: string, path: string, body?: unknown, key = s.agentKey) => {
+  const res = await fetch(`${s.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+};
+// Idempotency keys are unique per org: each event made here gets its own, and a retry resends the same objects.
+let made = 0;
+const event = (seq: number, over: Record<string, unknown> = {}) => ({ seq, t: 1_760_000_000_000 + seq, actor: 'agent', type: 'reasoning', payload: { text: `thinking ${seq}` }, meta: { idempotency_key: `k-${++made}` }, ...over });
+
+describe('runs', () => {
+  it('creates, reads, lists and finalizes a run; a retried create answers with the same run', async () => {
+    const created = await call('POST', '/api/v1/runs', { id: 'run-a1', agent: 'planner', scenario: 'refund', seed: 7, metadata: { build: '1.2' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: 'run-a1', agent: 'planner', scenario: 'refund', seed: '7', status: 'running', events: 0, finalized_at: null });
+    expect((await call('POST', '/api/v1/runs', { id: 'run-a1', agent: 'planner' })).status).toBe(200);
+    expect((await call('GET', '/api/v1/runs/run-a1')).body.metadata).toEqual({ build: '1.2' });
+    const list = await call('GET', '/api/v1/runs?agent=planner&status=running&limit=10');
+    expect(list.body.data.map((r: any) => r.id)).toContain('run-a1');
+    const done = await call('POST', '/api/v1/runs/run-a1/finalize', { status: 'completed' });
+    expect(done.body).toMatchObject({ status: 'completed', finalized_at: expect.any(String) });
+    expect((await call('GET', '/api/v1/runs/missing')).body.error.code).toBe('run_not_found');
+  });
+
+  it('refuses a bad create, a bad finalize and a bad list query with the error envelope', async () => {
+    const bad = await call('POST', '/api/v1/runs', { agent: '' });
+    expect([bad.status, bad.body.error.type]).toEqual([400, 'validation']);
+    expect((await call('POST', '/api/v1/runs/run-a1/finalize', { status: 'maybe' })).status).toBe(400);
+    expect((await call('GET', '/api/v1/runs?limit=0')).status).toBe(400);
+    expect((await call('GET', '/api/v1/runs?cursor=zzz')).body.error.code).toBe('invalid_cursor');
+  });
+});
+
+describe('trace events', () => {
+  it('answers 202 once a batch is committed; a retry is all duplicates; the trace reads back in order with usage rolled up', async () => {
+    await call('POST', '/api/v1/runs', { id: 'run-e1', agent: 'coder' });
+    const batch = [
+      event(1),
+      event(2, { type: 'action_request', payload: { tool: 'search', arguments: { q: 'weather' }, call_id: 'c1' } }),
+      event(3, { actor: 'tool', type: 'action_response', payload: { tool: 'search', call_id: 'c1', output: { temp: 21 }, usage: { input_tokens: 10, output_tokens: 4, cost_usd: 0.002 } } }),
+      event(4, { type: 'final_output', payload: { text: 'It is 21 degrees.' } }),
+    ];
+    const first = await call('POST', '/api/v1/runs/run-e1/events', { events: batch });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ stored: 4, duplicates: 0, rejected: 0 });
+    const again = await call('POST', '/api/v1/runs/run-e1/events', { events: batch });
+    expect([again.status, again.body.stored, again.body.duplicates]).toEqual([202, 0, 4]);
+    const trace = await call('GET', '/api/v1/runs/run-e1/trace');
+    expect(trace.body.events.map((e: any) => [e.seq, e.type])).toEqual([[1, 'reasoning'], [2, 'action_request'], [3, 'action_response'], [4, 'final_output']]);
+    expect(trace.body.events[2].payload.output).toEqual({ temp: 21 });
+    expect(trace.body.run).toMatchObject({ events: 4, last_seq: 4, usage: { input_tokens: 10, output_tokens: 4, cost_usd: 0.002 } });
+  });
+
+  it('answers 207 with a result per event: invalid ones are refused with the field and why, the rest stored and flagged', async () => {
+    await call('POST', '/api/v1/runs', { id: 'run-e2', agent: 'coder' });
+    const res = await call('POST', '/api/v1/trace-events/batch', {
+      events: [
+        event(1, { meta: { run_id: 'run-e2', idempotency_key: 'e2-1' } }),
+        event(2, { type: 'action_request', payload: { arguments: {} }, meta: { run_id: 'run-e2' } }),
+        event(3, { actor: 'robot', meta: { run_id: 'run-e2' } }),
+        event(7, { meta: { run_id: 'run-e2', idempotency_key: 'e2-7' } }),
+        event(5, { meta: { run_id: 'run-e2', idempotency_key: 'e2-5' } }),
+        event(1, { meta: { run_id: 'no-such-run' } }),
+        event(2),
+        'not an event',
+      ],
+    });
+    expect(res.status).toBe(207);
+    const r = res.body.results;
+    expect(r[0]).toEqual({ index: 0, status: 'stored', seq: 1, flags: [] });
+    expect(r[1]).toMatchObject({ status: 'rejected', error: { code: 'invalid_event', field: '/payload/tool' } });
+    expect(r[2]).toMatchObject({ status: 'rejected', error: { code: 'invalid_event', field: '/actor' } });
+    expect(r[3]).toMatchObject({ status: 'stored', flags: ['gap'] });
+    expect(r[4]).toMatchObject({ status: 'stored', flags: ['out_of_order'] });
+    expect(r[5]).toMatchObject({ status: 'rejected', error: { code: 'run_not_found' } });
+    expect(r[6]).toMatchObject({ status: 'rejected', error: { code: 'invalid_event', field: '/meta/run_id' } });
+    expect(r[7]).toMatchObject({ status: 'rejected', seq: null, error: { code: 'invalid_event' } });
+    expect((await call('GET', '/api/v1/runs/run-e2')).body).toMatchObject({ events: 3, flagged: 2, last_seq: 7 });
+  });
+
+  it('runs the guardrails on payloads: a secret blocks its event, PII is stored redacted, and nothing found is kept raw', async () => {
+    await call('POST', '/api/v1/runs', { id: 'run-g1', agent: 'coder' });
+    const secret = 'AKIAZ4Q7XKCVB2MN3PLW';
+    const res = await call('POST', '/api/v1/runs/run-g1/events', {
+      events: [
+        event(1, { actor: 'tool', type: 'action_response', payload: { tool: 'env', output: `AWS_ACCESS_KEY_ID=${secret}` } }),
+        event(2, { payload: { text: 'Email the summary to jane.doe@example.com' } }),
+      ],
+    });
+    expect(res.status).toBe(207);
+    expect(res.body.results[0]).toMatchObject({ status: 'rejected', error: { code: 'content_blocked', message: expect.stringContaining('AWS_ACCESS_KEY') } });
+    expect(JSON.stringify(res.body)).not.toContain(secret);
+    const trace = await call('GET', '/api/v1/runs/run-g1/trace');
+    expect(trace.body.events).toHaveLength(1);
+    expect(trace.body.events[0].payload.text).toBe('Email the summary to [EMAIL_ADDRESS_1]');
+    // Redacted, and a gap: the event before it was refused.
+    expect(trace.body.events[0].flags).toEqual(['redacted', 'gap']);
+    expect(trace.body.events[0].meta.findings[0]).toMatchObject({ type: 'EMAIL_ADDRESS', where: 'text' });
+    expect(JSON.stringify(trace.body)).not.toContain('jane.doe@example.com');
+  });
+
+  it('keeps a large payload in the blob store and the event holds its reference', async () => {
+    await call('POST', '/api/v1/runs', { id: 'run-b1', agent: 'coder' });
+    const big = 'lorem ipsum dolor sit amet '.repeat(200);
+    const res = await call('POST', '/api/v1/runs/run-b1/events', { events: [event(1, { type: 'final_output', payload: { text: big } })] });
+    expect(res.status).toBe(202);
+    const e = (await call('GET', '/api/v1/runs/run-b1/trace')).body.events[0];
+    expect(e.payload).toBeNull();
+    expect(e.blob).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const hex = e.blob.slice(7);
+    expect(existsSync(join(s.dir, 'blobs', hex.slice(0, 2), hex))).toBe(true);
+  });
+
+  it('refuses a caller without a key, and a body that is not a batch, with the error envelope', async () => {
+    const anonymous = await fetch(`${s.url}/api/v1/runs/run-e1/trace`);
+    expect([anonymous.status, ((await anonymous.json()) as any).error.code]).toEqual([401, 'missing_api_key']);
+    const notBatch = await call('POST', '/api/v1/trace-events/batch', { events: [] });
+    expect([notBatch.status, notBatch.body.error.type]).toEqual([400, 'validation']);
+    const unknownRun = await call('POST', '/api/v1/runs/nope/events', { events: [event(1)] });
+    expect([unknownRun.status, unknownRun.body.error.code]).toEqual([404, 'run_not_found']);
+  });
+});
