@@ -10,7 +10,7 @@ import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain 
 import { LIMIT_RULES } from './lib/limit-rules.mjs';
 import { summarise } from './lib/profile.mjs';
 import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
-import { cpuNote, cpuTable, guardTable, latencyTable, limitTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
+import { cpuNote, cpuTable, guardTable, ingestTable, latencyTable, limitTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench/results');
@@ -75,7 +75,7 @@ function estimateS() {
   const runs = MODES.length * TARGETS.length;
   const tput = runs * s.warmupS + s.reps * runs * (s.duration + 0.7);
   const lat = (runs * s.latencyWarmup + s.reps * runs * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
-  return PROFILE ? 3 * s.duration + 20 : tput + lat + 60; // + the policy and limit decision benchmarks
+  return PROFILE ? 3 * s.duration + 20 : tput + lat + 80; // + the policy, limit, guard and ingestion benchmarks
 }
 
 async function setup(dir, nodeArgs = []) {
@@ -350,6 +350,11 @@ function runGuardBench() {
   return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bench/lib/guard-bench.mjs')], { encoding: 'utf8', timeout: 180_000 }));
 }
 
+/** bench/lib/ingest-bench.mjs in its own process (it starts its own gateway): acknowledged events/s beside raw SQLite. */
+function runIngestBench() {
+  return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bench/lib/ingest-bench.mjs')], { encoding: 'utf8', timeout: 180_000 }).trim().split('\n').at(-1));
+}
+
 /** bench/lib/policy-bench.mjs in its own process, before the load runs, so nothing else competes with it. */
 function runPolicyBench() {
   const out = execFileSync(process.execPath, [join(ROOT, 'bench/lib/policy-bench.mjs')], { encoding: 'utf8', timeout: 120_000 });
@@ -393,6 +398,8 @@ async function main() {
     log(`limit decisions (own process): in-process p50 ${limits.memory.p50Us.toFixed(1)} us, Redis p50 ${limits.redis.p50Us.toFixed(1)} us`);
     const guard = runGuardBench();
     log(`guardrails (own process): PII + secrets scan ${guard.scanMBs.toFixed(0)} MB/s (JSON.parse ${guard.parseMBs.toFixed(0)} MB/s), 2 KB request p99 ${guard.inspect2k.p99Us.toFixed(0)} us`);
+    const ingest = runIngestBench();
+    log(`trace ingestion (own gateway): ${ingest.eventsPerS.toFixed(0)} events/s acknowledged, raw SQLite ${ingest.rawSqliteRowsPerS.toFixed(0)} rows/s (ratio ${ingest.ratio.toFixed(3)}), readable p99 ${ingest.queryableP99Ms.toFixed(0)} ms`);
     const r = await benchmark(dir);
     const res = {
       date: new Date().toISOString(),
@@ -404,6 +411,7 @@ async function main() {
       policy,
       limits,
       guard,
+      ingest,
     };
     log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition; floor columns are reference only) ==\n`);
     log(throughputTable(res));
@@ -418,6 +426,8 @@ async function main() {
     log(limitTable(res));
     log(`\n== Guardrails ==\n`);
     log(guardTable(res));
+    log(`\n== Trace ingestion ==\n`);
+    log(ingestTable(res));
     log(`\npipeline: ${res.pipeline}`);
     if (res.problems.length) log(`\nPROBLEMS:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
     log(`\ntargets: ${res.targets.filter((t) => t.target !== null).map((t) => `${t.id} ${!t.valid ? 'INVALID' : t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`);

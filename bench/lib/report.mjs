@@ -196,6 +196,25 @@ export function guardNote() {
   return '`bench/lib/guard-bench.mjs`, its own process: the PII and secrets detectors over 8 MiB of prompt-like text (prose with emails, IPs, URLs, code, log lines and order numbers), best of 3; and `Guard.inspectRequest` on a chat request with a 2 KB user message (PII, secrets and prompt-injection scoring), 5000 times after 500 warm-up calls; and a streamed 2 KB answer (512 OpenAI chat chunks of 4 characters, fed in 512-byte reads) through the answer guard, with redaction on (held back, rescanned as it flows) and with flag only (read beside the stream), against the SSE usage reader that every stream already passes through.';
 }
 
+/** Trace ingestion through the gateway against raw SQLite inserts of the same rows, same run. */
+export function ingestTable(res) {
+  const i = res.ingest;
+  return table(
+    ['measure', 'value', 'baseline (same run)', 'ratio', 'target', 'result'],
+    [
+      [`events/s acknowledged (batches of ${i.batch} x ${i.eventBytes} B, ${i.connections} clients, 202 after commit)`, i.eventsPerS.toFixed(0), `raw SQLite inserts ${i.rawSqliteRowsPerS.toFixed(0)} rows/s`, i.ratio.toFixed(3), '>= 50,000 events/s', i.eventsPerS >= 50_000 ? 'PASS' : 'FAIL'],
+      ['batch answered, p50 / p99', `${i.batchP50Ms.toFixed(1)} / ${i.batchP99Ms.toFixed(1)} ms`, '', '', '', ''],
+      ['sent to readable through GET /api/v1/runs/{id}, p50 / p99', `${i.queryableP50Ms.toFixed(1)} / ${i.queryableP99Ms.toFixed(1)} ms (${i.samples} samples)`, '', '', 'within 1 s', i.queryableP99Ms <= 1000 ? 'PASS' : 'FAIL'],
+      ['batches refused or failed', String(i.failedBatches), '', '', '0', i.failedBatches === 0 ? 'PASS' : 'FAIL'],
+    ],
+    ['l', 'r', 'l', 'r', 'l', 'l'],
+  );
+}
+
+export function ingestNote() {
+  return '`bench/lib/ingest-bench.mjs`: a gateway in its own process on SQLite, guardrails on (the default), rate limits without per-role caps; concurrent clients each post batches of 100 reasoning events of about 1 KB with idempotency keys to POST /api/v1/runs/{id}/events, each answered 202 only once committed, for 5 s after a 1 s warm-up. The ceiling is the same rows inserted into the same schema (same pragmas, 100 rows per IMMEDIATE transaction) by one thread with no HTTP, validation or guardrails, in the same run.';
+}
+
 export function limitNote() {
   return 'One decision = `Limiter.admit()` plus `settle()` for a chat call under the two rules the gateway above also runs with (a per-caller request limit and a per-org token limit, so the prompt is tokenized with o200k_base and a reservation is made and settled), sequentially in its own process. With Redis that is one Lua script (EVALSHA) per decision plus one per settlement. The baseline is the direct call\'s p50 at 1 connection from this same run.';
 }
@@ -240,6 +259,7 @@ export function section(res) {
     lines.push('', '### Policy decision latency (PolicyEngine.decide, its own process)', '', policyTable(res), '', policyNote(res));
     if (res.limits) lines.push('', '### Limit decision latency (Limiter.admit + settle, its own process)', '', limitTable(res), '', limitNote());
     if (res.guard) lines.push('', '### Guardrails', '', guardTable(res), '', guardNote());
+    if (res.ingest) lines.push('', '### Trace ingestion', '', ingestTable(res), '', ingestNote());
   }
   if (res.problems.length) lines.push('', '### Problems', '', problems(res));
   lines.push(END);
