@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from './helpers.js';
+import { type Stack, adminGet, flushed, startStack } from './helpers.js';
 
 let s: Stack;
 
 beforeAll(async () => {
-  s = await startStack({ config: { ingest: { blob_threshold_bytes: 2048 }, guard: { enabled: true, actions: { pii: 'redact', secret: 'block', injection: 'flag' } } } });
+  s = await startStack({ config: { ingest: { blob_threshold_bytes: 2048, evaluation: { required: [{ agent: 'refund-*', tools: ['verify_identity'] }] } }, guard: { enabled: true, actions: { pii: 'redact', secret: 'block', injection: 'flag' } } } });
 });
 afterAll(async () => s?.close());
 
@@ -132,5 +132,53 @@ describe('trace events', () => {
     expect([notBatch.status, notBatch.body.error.type]).toEqual([400, 'validation']);
     const unknownRun = await call('POST', '/api/v1/runs/nope/events', { events: [event(1)] });
     expect([unknownRun.status, unknownRun.body.error.code]).toEqual([404, 'run_not_found']);
+  });
+});
+
+describe('post-run evaluation', () => {
+  it('evaluates a run once when it is finalized, stores the result on the run and records a run.evaluation event', async () => {
+    await call('POST', '/api/v1/runs', { id: 'run-v1', agent: 'refund-bot', scenario: 'refund' });
+    await call('POST', '/api/v1/runs/run-v1/events', {
+      events: [
+        event(1, { type: 'action_request', payload: { tool: 'issue_refund', arguments: { amount: 20 } } }),
+        event(2, { actor: 'tool', type: 'action_response', payload: { tool: 'issue_refund', status: 'error', error: 'declined' } }),
+        event(5, { type: 'error', payload: { message: 'gave up' } }),
+      ],
+    });
+    const done = await call('POST', '/api/v1/runs/run-v1/finalize', { status: 'failed' });
+    expect(done.status).toBe(200);
+    const checks = done.body.evaluation.findings.map((f: any) => [f.check, f.severity]);
+    expect(checks).toEqual([['sequence_gap', 'ERROR'], ['required_step', 'ERROR'], ['error_rate', 'WARNING'], ['tool_failure_rate', 'ERROR']]);
+    expect(done.body.evaluation.severity).toBe('ERROR');
+    // Stored on the run; a second finalize neither changes nor re-evaluates it.
+    expect((await call('GET', '/api/v1/runs/run-v1')).body.evaluation).toEqual(done.body.evaluation);
+    expect((await call('POST', '/api/v1/runs/run-v1/finalize', { status: 'completed' })).body).toMatchObject({ status: 'failed', evaluation: done.body.evaluation });
+    await flushed(s);
+    const events = (await adminGet(s, '/api/v1/audit?kind=run.evaluation&limit=10')).body.data.filter((e: any) => e.detail.run_id === 'run-v1');
+    expect(events).toHaveLength(1);
+    expect(events[0].detail).toMatchObject({ run_id: 'run-v1', severity: 'ERROR', events: 3 });
+  });
+});
+
+describe('progress', () => {
+  it('records progress reports, answers the latest and the history, and estimates completion from the curve', async () => {
+    await call('POST', '/api/v1/runs', { id: 'run-p1', agent: 'crawler' });
+    expect((await call('GET', '/api/v1/progress/run-p1/estimate')).body).toMatchObject({ percent: 0, eta: null, based_on: 0 });
+    for (const [percent, step] of [[10, 'fetch'], [20, 'fetch'], [30, 'parse']] as const) {
+      const r = await call('POST', '/api/v1/progress/update', { run_id: 'run-p1', percent, status: 'running', step });
+      expect(r.status).toBe(201);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect((await call('GET', '/api/v1/progress/run-p1')).body).toMatchObject({ run_id: 'run-p1', percent: 30, step: 'parse', status: 'running' });
+    expect((await call('GET', '/api/v1/progress/run-p1/history')).body.data.map((p: any) => p.percent)).toEqual([10, 20, 30]);
+    const est = (await call('GET', '/api/v1/progress/run-p1/estimate')).body;
+    expect(est).toMatchObject({ percent: 30, based_on: 3 });
+    expect(est.rate_per_s).toBeGreaterThan(0);
+    // About 20 ms per 10 points: 70 points to go is well under ten seconds away.
+    expect(Date.parse(est.eta) - Date.now()).toBeLessThan(10_000);
+    expect(est.remaining_s).toBeGreaterThan(0);
+    const bad = await call('POST', '/api/v1/progress/update', { run_id: 'run-p1', percent: 140 });
+    expect([bad.status, bad.body.error.type]).toEqual([400, 'validation']);
+    expect((await call('POST', '/api/v1/progress/update', { run_id: 'nope', percent: 5 })).body.error.code).toBe('run_not_found');
   });
 });

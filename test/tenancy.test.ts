@@ -30,7 +30,7 @@ async function ok(key: string, method: string, path: string, body?: unknown): Pr
 /** Everything org B's admin can see: must be identical before and after org A's attempts. */
 async function snapshotB(): Promise<string> {
   const parts = await Promise.all(
-    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies', '/api/v1/limits', '/api/v1/runs', `/api/v1/runs/${B.run}/trace`].map((p) => ok(bAdmin, 'GET', p)),
+    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies', '/api/v1/limits', '/api/v1/runs', `/api/v1/runs/${B.run}/trace`, `/api/v1/progress/${B.run}/history`].map((p) => ok(bAdmin, 'GET', p)),
   );
   return JSON.stringify(parts);
 }
@@ -91,6 +91,10 @@ const WALK: Record<string, { path?: () => string; body?: unknown; public?: true 
   'POST /api/v1/runs/:id/events': { path: () => `/api/v1/runs/${B.run}/events`, body: { events: [{ seq: 2, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'A was here' } }] } },
   'POST /api/v1/trace-events/batch': { body: { events: [{ seq: 2, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'A was here' }, meta: { run_id: 'BRUN' } }] } },
   'GET /api/v1/runs/:id/trace': { path: () => `/api/v1/runs/${B.run}/trace` },
+  'POST /api/v1/progress/update': { body: { run_id: 'BRUN', percent: 99, message: 'A was here' } },
+  'GET /api/v1/progress/:run_id': { path: () => `/api/v1/progress/${B.run}` },
+  'GET /api/v1/progress/:run_id/history': { path: () => `/api/v1/progress/${B.run}/history` },
+  'GET /api/v1/progress/:run_id/estimate': { path: () => `/api/v1/progress/${B.run}/estimate` },
 };
 
 function substitute(v: unknown): unknown {
@@ -113,6 +117,7 @@ beforeAll(async () => {
   await ok(bAdmin, 'POST', '/v1/chat/completions', CHAT);
   B.run = (await ok(bAdmin, 'POST', '/api/v1/runs', { id: 'b-run-1', agent: 'b-only-agent' })).id;
   await ok(bAdmin, 'POST', `/api/v1/runs/${B.run}/events`, { events: [{ seq: 1, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'b-only-thought' } }] });
+  await ok(bAdmin, 'POST', '/api/v1/progress/update', { run_id: B.run, percent: 10, message: 'b-only-progress' });
   await flushed(s);
 }, 30_000);
 afterAll(() => s?.close());
@@ -126,7 +131,7 @@ describe('tenancy', () => {
   it("org A's admin can neither read nor change anything of org B on any route", async () => {
     const before = await snapshotB();
     // What only org B has: ids, names, and its policy's @id. (A may use the same *names* in its own org, e.g. a policy "b-policy".)
-    const secretsOfB = [B.project, B.user, B.key, B.secret, 'b-project', 'bob@b.example', 'b-agent', 'b-secret', 'b-only-policy', 'Org B', 'b-only-agent', 'b-only-thought'] as string[];
+    const secretsOfB = [B.project, B.user, B.key, B.secret, 'b-project', 'bob@b.example', 'b-agent', 'b-secret', 'b-only-policy', 'Org B', 'b-only-agent', 'b-only-thought', 'b-only-progress'] as string[];
     for (const route of s.gateway.app.wardenRoutes) {
       const w = WALK[`${route.method} ${route.url}`]!;
       const path = w.path?.() ?? route.url;

@@ -3,7 +3,7 @@ import type { Config } from './config/index.js';
 import { EventWriter, WorkerEventStore, inlineEventStore } from './events/index.js';
 import { policyDecisionEvent } from './http/context.js';
 import { buildGuard } from './guard/index.js';
-import { defaultBlobDir, FsBlobStore, GroupCommitter, TraceIngest } from './ingest/index.js';
+import { DEFAULT_EVALUATION, defaultBlobDir, FsBlobStore, GroupCommitter, TraceIngest } from './ingest/index.js';
 import { buildServer } from './http/server.js';
 import { buildLimits } from './limits/build.js';
 import { buildPolicies } from './policy/service.js';
@@ -142,6 +142,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     limits,
     guard,
     ingest,
+    evaluation: {
+      ...DEFAULT_EVALUATION,
+      maxStepGapMs: config.ingest.evaluation.max_step_gap_ms,
+      required: config.ingest.evaluation.required,
+      errorRate: config.ingest.evaluation.error_rate,
+      toolFailureRate: config.ingest.evaluation.tool_failure_rate,
+    },
     reloadLimits,
     decisionEvent: (request, action, resource, d) => {
       if (decisionEvents === 'all' || (decisionEvents === 'deny' && d.decision === 'deny')) policyDecisionEvent(request, { writer, limits }, action, resource, d);

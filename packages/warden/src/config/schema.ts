@@ -182,6 +182,30 @@ export const ConfigSchema = Type.Object(
         blob_threshold_bytes: Type.Integer({ minimum: 1024, default: 65_536 }),
         /** A larger payload is refused (payload_too_large), alone: the rest of its batch is stored. */
         max_payload_bytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+        /** Post-run evaluation when a run is finalized (docs/ingestion.md#post-run-evaluation). */
+        evaluation: Type.Object(
+          {
+            max_step_gap_ms: Type.Integer({ minimum: 1, default: 300_000 }),
+            /** Steps runs must contain, by agent and scenario (globs): event types and tools. */
+            required: Type.Array(
+              Type.Object(
+                {
+                  agent: Type.Optional(Type.String({ minLength: 1 })),
+                  scenario: Type.Optional(Type.String({ minLength: 1 })),
+                  types: Type.Optional(Type.Array(Type.Union(['reasoning', 'action_request', 'action_response', 'final_output', 'error'].map((t) => Type.Literal(t))))),
+                  tools: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+                },
+                Strict,
+              ),
+              { default: [] },
+            ),
+            /** Share of error events from which a run is a WARNING, and an ERROR. */
+            error_rate: Type.Tuple([Type.Number({ minimum: 0, maximum: 1 }), Type.Number({ minimum: 0, maximum: 1 })], { default: [0.1, 0.5] }),
+            /** Share of failed tool answers from which a run is a WARNING, and an ERROR. */
+            tool_failure_rate: Type.Tuple([Type.Number({ minimum: 0, maximum: 1 }), Type.Number({ minimum: 0, maximum: 1 })], { default: [0.2, 0.5] }),
+          },
+          { ...Strict, default: {} },
+        ),
       },
       { ...Strict, default: {} },
     ),

@@ -203,17 +203,6 @@ describe('InjectionDetector', () => {
     expect(elapsed(() => detector.score(text, 'tool_result'))).toBeLessThan(1000);
   });
 
-  it('scores a 2 KB prompt in well under a millisecond on average', () => {
-    const prompt = 'Please review this pull request description and suggest clearer wording. '.repeat(28).slice(0, 2048);
-    for (let i = 0; i < 200; i++) detector.score(prompt);
-    const runs = 2000;
-    const perCall = elapsed(() => {
-      for (let i = 0; i < runs; i++) detector.score(prompt);
-    }) / runs;
-    // About 0.05 ms on this machine when idle; the bound leaves room for a loaded CI box.
-    expect(perCall).toBeLessThan(0.25);
-  });
-
   it('meets recall >= 0.95 and false-positive rate <= 0.01 on eval/guard/injection.jsonl', () => {
     const lines = readFileSync(new URL('../../../../eval/guard/injection.jsonl', import.meta.url), 'utf8').trim().split('\n');
     const rows = lines.map((l) => JSON.parse(l) as { id: string; text: string; label: string; source: InjectionSource });

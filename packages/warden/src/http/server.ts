@@ -7,7 +7,7 @@ import { AuthFailure, RevokedKeyError, type CallerAuthenticator, type Permission
 import type { AuthzDecision } from '../policy/index.js';
 import type { PolicyService } from '../policy/service.js';
 import type { Guard } from '../guard/guard.js';
-import type { TraceIngest } from '../ingest/index.js';
+import type { EvaluationRules, TraceIngest } from '../ingest/index.js';
 import type { Limits } from '../limits/build.js';
 import type { SecretBox } from '../secrets/index.js';
 import type { LlmForwarder, PriceTable, ProviderRouter } from '../proxy/index.js';
@@ -23,6 +23,7 @@ import { policyRoutes } from './routes/policies.js';
 import { sessionRoutes } from './routes/session.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { proxyRoutes } from './routes/proxy.js';
+import { progressRoutes } from './routes/progress.js';
 import { runRoutes } from './routes/runs.js';
 
 export interface RouteSummary {
@@ -56,6 +57,8 @@ export interface ServerDeps {
   guard: Guard | null;
   /** Agent traces: validation, guardrails, blobs, group commit. */
   ingest: TraceIngest;
+  /** What post-run evaluation checks, from config.ingest.evaluation. */
+  evaluation: EvaluationRules;
   /** Re-reads every org's own limits into the limiter (after an admin change, and on every auth revision change). */
   reloadLimits: () => Promise<void>;
   /** Records a policy decision as its own policy.decision event, as config.policy.decision_events says. */
@@ -166,6 +169,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(policyRoutes(deps));
   app.register(limitRoutes(deps));
   app.register(runRoutes(deps));
+  app.register(progressRoutes(deps));
   app.register(healthRoutes(deps));
   return app;
 }

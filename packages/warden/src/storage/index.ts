@@ -25,7 +25,7 @@ export type {
   UserRecord,
 } from './types.js';
 export { ROLES } from './types.js';
-export type { AppendOutcome, RunPage, RunQuery, RunRecord, RunStatus, TraceEventInput, TraceEventRecord, TraceStore } from './traces.js';
+export type { AppendOutcome, ProgressRecord, RunPage, RunQuery, RunRecord, RunStatus, TraceEventInput, TraceEventRecord, TraceStore } from './traces.js';
 export { StorageError, type StorageErrorCode } from './event-log.js';
 export type { StorageLogger } from './key-revision-listener.js';
 export { isPrivateToOneConnection, redactUrl } from './url.js';

@@ -276,6 +276,23 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
         await createTraces(db, dialect);
       },
     },
+    '0005_run_evaluation_progress': {
+      async up(db) {
+        // The post-run evaluation, as JSON text, set when the run is finalized.
+        await db.schema.alterTable('runs').addColumn('evaluation', 'text').execute();
+        await db.schema
+          .createTable('run_progress')
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('t', 'bigint', (c) => c.notNull())
+          .addColumn('percent', 'double precision', (c) => c.notNull())
+          .addColumn('status', 'text')
+          .addColumn('message', 'text')
+          .addColumn('step', 'text')
+          .execute();
+        await db.schema.createIndex('run_progress_run').on('run_progress').columns(['org_id', 'run_id', 't']).execute();
+      },
+    },
   };
 }
 

@@ -151,6 +151,17 @@ export interface Database {
   limit_rules: LimitRulesTable;
   runs: RunsTable;
   trace_events: TraceEventsTable;
+  run_progress: RunProgressTable;
+}
+
+export interface RunProgressTable {
+  org_id: string;
+  run_id: string;
+  t: number;
+  percent: number;
+  status: string | null;
+  message: string | null;
+  step: string | null;
 }
 
 export interface RunsTable {
@@ -173,6 +184,8 @@ export interface RunsTable {
   tokens_in: number;
   tokens_out: number;
   cost_usd: number;
+  /** JSON text of the post-run evaluation, once finalized. */
+  evaluation: string | null;
 }
 
 export interface TraceEventsTable {

@@ -22,6 +22,7 @@ function run(over: Partial<RunRecord> = {}): RunRecord {
     tokensIn: 0,
     tokensOut: 0,
     costUsd: 0,
+    evaluation: null,
     ...over,
   };
 }

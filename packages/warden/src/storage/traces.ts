@@ -27,6 +27,8 @@ export interface RunRecord {
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
+  /** The post-run evaluation (ingest/evaluate.ts), set once the run is finalized; null before. */
+  evaluation: Record<string, unknown> | null;
 }
 
 /** One event to store, validated and inspected by the ingest stage. */
@@ -65,6 +67,18 @@ export interface TraceEventRecord {
   receivedAt: number;
 }
 
+/** One progress report of a run. */
+export interface ProgressRecord {
+  orgId: string;
+  runId: string;
+  /** Epoch ms when Warden received it. */
+  t: number;
+  percent: number;
+  status: string | null;
+  message: string | null;
+  step: string | null;
+}
+
 /** What happened to one event of a batch, in the batch's order. */
 export type AppendOutcome = { status: 'stored'; flags: string[] } | { status: 'duplicate' } | { status: 'run_not_found' };
 
@@ -93,6 +107,10 @@ export interface TraceStore {
   listRuns(query: RunQuery): Promise<RunPage>;
   /** Sets the final status once; a run already final keeps its first. Undefined when there is no such run. */
   finalizeRun(orgId: string, id: string, status: Exclude<RunStatus, 'running'>, at: number): Promise<RunRecord | undefined>;
+  setEvaluation(orgId: string, id: string, evaluation: Record<string, unknown>): Promise<void>;
+  addProgress(p: ProgressRecord): Promise<void>;
+  /** A run's progress reports, oldest first; the newest `limit` of them. */
+  progress(orgId: string, runId: string, limit: number): Promise<ProgressRecord[]>;
   /**
    * Stores a batch in one transaction. Events whose idempotency key is already stored (or
    * repeats within the batch) are duplicates and change nothing; sequence gaps, repeated
@@ -215,6 +233,7 @@ export function runToRow(r: RunRecord): Selectable<RunsTable> {
     tokens_in: r.tokensIn,
     tokens_out: r.tokensOut,
     cost_usd: r.costUsd,
+    evaluation: r.evaluation ? JSON.stringify(r.evaluation) : null,
   };
 }
 
@@ -238,6 +257,7 @@ export function rowToRun(r: Selectable<RunsTable>): RunRecord {
     tokensIn: Number(r.tokens_in),
     tokensOut: Number(r.tokens_out),
     costUsd: Number(r.cost_usd),
+    evaluation: r.evaluation ? (JSON.parse(r.evaluation) as Record<string, unknown>) : null,
   };
 }
 
@@ -313,6 +333,19 @@ export abstract class KyselyTraceStore implements TraceStore {
   async finalizeRun(orgId: string, id: string, status: Exclude<RunStatus, 'running'>, at: number): Promise<RunRecord | undefined> {
     await this.db.updateTable('runs').set({ status, finalized_at: at }).where('org_id', '=', orgId).where('id', '=', id).where('status', '=', 'running').execute();
     return this.getRun(orgId, id);
+  }
+
+  async setEvaluation(orgId: string, id: string, evaluation: Record<string, unknown>): Promise<void> {
+    await this.db.updateTable('runs').set({ evaluation: JSON.stringify(evaluation) }).where('org_id', '=', orgId).where('id', '=', id).execute();
+  }
+
+  async addProgress(p: ProgressRecord): Promise<void> {
+    await this.db.insertInto('run_progress').values({ org_id: p.orgId, run_id: p.runId, t: p.t, percent: p.percent, status: p.status, message: p.message, step: p.step }).execute();
+  }
+
+  async progress(orgId: string, runId: string, limit: number): Promise<ProgressRecord[]> {
+    const rows = await this.db.selectFrom('run_progress').selectAll().where('org_id', '=', orgId).where('run_id', '=', runId).orderBy('t', 'desc').limit(limit).execute();
+    return rows.reverse().map((r) => ({ orgId: r.org_id, runId: r.run_id, t: Number(r.t), percent: Number(r.percent), status: r.status, message: r.message, step: r.step }));
   }
 
   async runEvents(orgId: string, runId: string, limit: number): Promise<TraceEventRecord[]> {

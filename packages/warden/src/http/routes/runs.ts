@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
-import { CreateRun, EventBatch, FinalizeRun, type EventResult, type IngestCaller } from '../../ingest/index.js';
+import { CreateRun, evaluateRun, EventBatch, FinalizeRun, type EventResult, type IngestCaller } from '../../ingest/index.js';
+import { securityEvent } from '../context.js';
 import type { RunRecord, RunStatus } from '../../storage/index.js';
 import type { ServerDeps } from '../server.js';
 import { orgOf, principalOf } from './scope.js';
@@ -26,6 +27,7 @@ function publicRun(r: RunRecord): Record<string, unknown> {
     errors: r.errorCount,
     flagged: r.flaggedCount,
     usage: { input_tokens: r.tokensIn, output_tokens: r.tokensOut, cost_usd: Math.round(r.costUsd * 1e6) / 1e6 },
+    evaluation: r.evaluation,
   };
 }
 
@@ -79,6 +81,7 @@ export function runRoutes(deps: ServerDeps) {
         tokensIn: 0,
         tokensOut: 0,
         costUsd: 0,
+        evaluation: null,
       };
       // A retried create of the same id answers with the run as it is (200), not a second one.
       const created = (await traces.createRun(run)) === 'created';
@@ -117,9 +120,15 @@ export function runRoutes(deps: ServerDeps) {
     app.post('/api/v1/runs/:id/finalize', { ...needs('runs:write'), schema: { body: FinalizeRun } }, async (request) => {
       const { id } = request.params as { id: string };
       const { status } = request.body as Static<typeof FinalizeRun>;
-      const run = await traces.finalizeRun(orgOf(request), id, status, Date.now());
+      const at = Date.now();
+      const run = await traces.finalizeRun(orgOf(request), id, status, at);
       if (!run) throw new WardenError('run_not_found');
-      return publicRun(run);
+      // Evaluated once, by the call that finalized it: a repeated finalize returns the run as it is.
+      if (run.finalizedAt !== at || run.evaluation) return publicRun(run);
+      const evaluation = evaluateRun(run, await traces.runEvents(run.orgId, run.id, 100_000), deps.evaluation, at);
+      await traces.setEvaluation(run.orgId, run.id, evaluation as unknown as Record<string, unknown>);
+      securityEvent(request, deps, 'run.evaluation', { run_id: run.id, agent: run.agent, scenario: run.scenario, status: run.status, severity: evaluation.severity, findings: evaluation.findings, events: evaluation.events });
+      return publicRun({ ...run, evaluation: evaluation as unknown as Record<string, unknown> });
     });
 
     app.post('/api/v1/runs/:id/events', { ...needs('runs:write'), schema: { body: EventBatch } }, async (request, reply) => {
