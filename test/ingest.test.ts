@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, adminGet, flushed, startStack } from './helpers.js';
 
@@ -42,6 +43,8 @@ describe('runs', () => {
     expect((await call('POST', '/api/v1/runs/run-a1/finalize', { status: 'maybe' })).status).toBe(400);
     expect((await call('GET', '/api/v1/runs?limit=0')).status).toBe(400);
     expect((await call('GET', '/api/v1/runs?cursor=zzz')).body.error.code).toBe('invalid_cursor');
+    expect((await call('GET', '/api/v1/runs?agent=a&agent=b')).status).toBe(400);
+    expect((await call('GET', '/api/v1/runs?from=99999999999999999999')).status).toBe(400);
   });
 });
 
@@ -89,7 +92,12 @@ describe('trace events', () => {
     expect(r[5]).toMatchObject({ status: 'rejected', error: { code: 'run_not_found' } });
     expect(r[6]).toMatchObject({ status: 'rejected', error: { code: 'invalid_event', field: '/meta/run_id' } });
     expect(r[7]).toMatchObject({ status: 'rejected', seq: null, error: { code: 'invalid_event' } });
-    expect((await call('GET', '/api/v1/runs/run-e2')).body).toMatchObject({ events: 3, flagged: 2, last_seq: 7 });
+    // What a database column cannot hold is refused by the schema, alone, never a 500 for the batch.
+    const odd = await call('POST', '/api/v1/runs/run-e2/events', { events: [event(8, { meta: { idempotency_key: 'nul\u0000key' } }), event(9, { t: 1e17 }), event(10, { payload: { text: 'x', usage: { input_tokens: 1e21 } } }), event(11)] });
+    expect(odd.status).toBe(207);
+    expect(odd.body.results.map((x: any) => [x.status, x.error?.field])).toEqual([['rejected', '/meta/idempotency_key'], ['rejected', '/t'], ['rejected', '/payload/usage/input_tokens'], ['stored', undefined]]);
+    // Stored: 1, 7 (gap), 5 (out of order), and 11 (gap) from the second batch.
+    expect((await call('GET', '/api/v1/runs/run-e2')).body).toMatchObject({ events: 4, flagged: 3, last_seq: 11 });
   });
 
   it('runs the guardrails on payloads: a secret blocks its event, PII is stored redacted, and nothing found is kept raw', async () => {
@@ -132,6 +140,23 @@ describe('trace events', () => {
     expect([notBatch.status, notBatch.body.error.type]).toEqual([400, 'validation']);
     const unknownRun = await call('POST', '/api/v1/runs/nope/events', { events: [event(1)] });
     expect([unknownRun.status, unknownRun.body.error.code]).toEqual([404, 'run_not_found']);
+  });
+});
+
+describe('compressed batches', () => {
+  it('takes a gzip body, and refuses bad gzip, other encodings and a body that expands past the limit', async () => {
+    await call('POST', '/api/v1/runs', { id: 'run-z1', agent: 'coder' });
+    const post = (body: Buffer, encoding: string) =>
+      fetch(`${s.url}/api/v1/runs/run-z1/events`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'application/json', 'content-encoding': encoding }, body });
+    const ok = await post(gzipSync(JSON.stringify({ events: [event(1), event(2)] })), 'gzip');
+    expect([ok.status, ((await ok.json()) as any).stored]).toEqual([202, 2]);
+    const bad = await post(Buffer.from('not gzip at all'), 'gzip');
+    expect([bad.status, ((await bad.json()) as any).error.code]).toEqual([400, 'invalid_request']);
+    const br = await post(Buffer.from('{}'), 'br');
+    expect(br.status).toBe(415);
+    // 64 KiB is this stack's body limit: a small gzip that expands to 1 MiB is refused, not inflated.
+    const bomb = await post(gzipSync(JSON.stringify({ events: [event(3, { payload: { text: 'a'.repeat(1 << 20) } })] })), 'gzip');
+    expect([bomb.status, ((await bomb.json()) as any).error.code]).toEqual([413, 'body_too_large']);
   });
 });
 

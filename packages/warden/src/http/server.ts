@@ -1,3 +1,4 @@
+import { gunzip } from 'node:zlib';
 import Fastify, { type FastifyContextConfig, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
@@ -98,9 +99,17 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // signature covers the bytes. The proxy routes replace this in their scope.
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // Clients that batch (trace ingestion, the SDK) may gzip: the signature covers the bytes as sent,
+  // and the decompressed JSON is held to the same body limit as an uncompressed one.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     request.rawBody = body as Buffer;
-    json(request, (body as Buffer).toString('utf8'), done);
+    const encoding = request.headers['content-encoding'];
+    if (encoding === undefined || encoding === 'identity') return json(request, (body as Buffer).toString('utf8'), done);
+    if (encoding !== 'gzip') return done(new WardenError('unsupported_media_type', 'The body may be sent with "Content-Encoding: gzip", or uncompressed.'));
+    gunzip(body as Buffer, { maxOutputLength: config.server.body_limit_bytes }, (err, out) => {
+      if (err) return done((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? new WardenError('body_too_large') : new WardenError('invalid_request', 'The body is not valid gzip.'));
+      json(request, out.toString('utf8'), done);
+    });
   });
   // OAuth-style form posts (POST /auth/token with username & password).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {

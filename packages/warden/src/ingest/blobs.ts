@@ -33,6 +33,13 @@ export class FsBlobStore implements BlobStore {
       await f.close();
     }
     await rename(tmp, join(dir, hex));
+    // The rename itself is durable only once the directory is synced.
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
     return `sha256:${hex}`;
   }
 

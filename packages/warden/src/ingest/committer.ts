@@ -12,7 +12,9 @@ interface Pending {
  * share one commit (one fsync on PostgreSQL, one write lock on SQLite).
  * Unlike the event writer's, a caller waits: commit() resolves only when its
  * events are committed, and rejects if that transaction fails, so nothing is
- * acknowledged that is not stored.
+ * acknowledged that is not stored. When a shared transaction fails, each
+ * batch in it is retried in a transaction of its own, so one bad batch
+ * fails alone.
  */
 export class GroupCommitter {
   #queue: Pending[] = [];
@@ -55,7 +57,9 @@ export class GroupCommitter {
           at += p.events.length;
         }
       } catch (err) {
-        for (const p of group) p.reject(err);
+        // One request's batch must not fail the others it shared a transaction with: each is tried alone.
+        if (group.length === 1) group[0]!.reject(err);
+        else for (const p of group) await this.store.appendTraceEvents(p.events).then(p.resolve, p.reject);
       }
     }
     this.#writing = false;

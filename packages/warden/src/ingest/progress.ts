@@ -37,5 +37,7 @@ export function estimateCompletion(points: readonly ProgressRecord[]): ProgressE
   const perMs = sxx === 0 ? 0 : sxy / sxx;
   if (perMs <= 0) return { percent: last.percent, ratePerS: 0, eta: null, remainingS: null, basedOn: n };
   const remainingMs = (100 - last.percent) / perMs;
+  // A crawl so slow it would end past any representable time says nothing: no estimate.
+  if (!(last.t + remainingMs <= 8.64e15)) return { percent: last.percent, ratePerS: perMs * 1000, eta: null, remainingS: null, basedOn: n };
   return { percent: last.percent, ratePerS: perMs * 1000, eta: Math.round(last.t + remainingMs), remainingS: Math.round(remainingMs / 100) / 10, basedOn: n };
 }

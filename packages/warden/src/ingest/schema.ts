@@ -11,12 +11,18 @@ export const ACTORS = ['agent', 'tool', 'user', 'system', 'redteam'] as const;
 export const EVENT_TYPES = ['reasoning', 'action_request', 'action_response', 'final_output', 'error'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-const Id = Type.String({ minLength: 1, maxLength: 200 });
+/** Text stored in its own column: no NUL (PostgreSQL's text refuses it; SQLite would take it). */
+export const Text = (min: number, max: number) => Type.String({ minLength: min, maxLength: max, pattern: '^[^\\u0000]*$' });
+const Id = Text(1, 200);
+/** Counts and times stay exact in a double and in a bigint column. */
+const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+/** The largest time a JavaScript Date can hold (year 275760). */
+export const MAX_TIME_MS = 8.64e15;
 const Usage = Type.Object(
   {
-    input_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
-    output_tokens: Type.Optional(Type.Integer({ minimum: 0 })),
-    cost_usd: Type.Optional(Type.Number({ minimum: 0 })),
+    input_tokens: Type.Optional(Count),
+    output_tokens: Type.Optional(Count),
+    cost_usd: Type.Optional(Type.Number({ minimum: 0, maximum: 1e12 })),
   },
   { additionalProperties: false },
 );
@@ -42,16 +48,16 @@ const CHECKS = Object.fromEntries(Object.entries(PAYLOADS).map(([t, s]) => [t, T
 export const EventMeta = Type.Object({
   run_id: Type.Optional(Id),
   agent_id: Type.Optional(Id),
-  idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  idempotency_key: Type.Optional(Text(1, 200)),
   signature: Type.Optional(Type.String({ maxLength: 1000 })),
 });
 
 /** One event as sent. The envelope is strict; the payload is checked per type. */
 export const TraceEventBody = Type.Object(
   {
-    seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    seq: Count,
     /** Epoch milliseconds, or an ISO 8601 timestamp. */
-    t: Type.Union([Type.Number({ minimum: 0 }), Type.String({ minLength: 10, maxLength: 40 })]),
+    t: Type.Union([Type.Number({ minimum: 0, maximum: MAX_TIME_MS }), Type.String({ minLength: 10, maxLength: 40 })]),
     actor: Type.Union(ACTORS.map((a) => Type.Literal(a))),
     type: Type.Union(EVENT_TYPES.map((a) => Type.Literal(a))),
     payload: Type.Unknown(),
@@ -69,9 +75,9 @@ const CHECK_EVENT = TypeCompiler.Compile(TraceEventBody);
 export const CreateRun = Type.Object(
   {
     id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$' })),
-    agent: Type.String({ minLength: 1, maxLength: 200 }),
-    scenario: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    seed: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Integer()])),
+    agent: Text(1, 200),
+    scenario: Type.Optional(Text(1, 200)),
+    seed: Type.Optional(Type.Union([Text(0, 200), Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER })])),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   },
   { additionalProperties: false },
@@ -96,7 +102,7 @@ export function checkEvent(value: unknown): { ok: true; event: TraceEventBody } 
     const e = check.Errors(value.payload).First()!;
     return { ok: false, problem: { code: 'invalid_event', field: `/payload${e.path}`, message: `${e.message} (a ${value.type} payload)` } };
   }
-  if (typeof value.t === 'string' && Number.isNaN(Date.parse(value.t))) {
+  if (typeof value.t === 'string' && !(Math.abs(Date.parse(value.t)) <= MAX_TIME_MS)) {
     return { ok: false, problem: { code: 'invalid_event', field: '/t', message: 'Expected epoch milliseconds or an ISO 8601 timestamp' } };
   }
   return { ok: true, event: value };

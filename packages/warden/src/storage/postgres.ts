@@ -30,8 +30,23 @@ const TRACE_CHUNK = Math.floor(65_000 / TRACE_EVENT_COLUMNS.length);
  * other, so each sees the sequence numbers and idempotency keys the other stored.
  */
 class PostgresTraceStore extends KyselyTraceStore {
+  /**
+   * Two batches for different runs may carry the same idempotency key at once; the second
+   * insert then violates the unique index (23505). Tried again, it sees the key and counts
+   * the event as a duplicate.
+   */
   async appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
     if (events.length === 0) return [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#append(events);
+      } catch (err) {
+        if ((err as { code?: string }).code !== '23505' || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  #append(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
     return this.db.transaction().execute(async (trx) => {
       const named = batchRuns(events);
       const state: AppendState = { runs: new Map(), keys: new Set(), seqs: new Set() };
@@ -46,7 +61,8 @@ class PostgresTraceStore extends KyselyTraceStore {
       for (const r of runs) state.runs.set(runKey(r.org_id, r.id), { status: r.status, lastSeq: r.last_seq });
       const keys = [...new Set(events.flatMap((e) => (e.idempotencyKey === null ? [] : [e.idempotencyKey])))];
       if (keys.length > 0) {
-        const found = await trx.selectFrom('trace_events').select(['org_id', 'idempotency_key']).where('idempotency_key', 'in', keys).execute();
+        const orgs = [...new Set(events.map((e) => e.orgId))];
+        const found = await trx.selectFrom('trace_events').select(['org_id', 'idempotency_key']).where('org_id', 'in', orgs).where('idempotency_key', 'in', keys).execute();
         for (const f of found) state.keys.add(idemKey(f.org_id, f.idempotency_key!));
       }
       const candidates = seqCandidates(events, state.runs);
@@ -54,6 +70,7 @@ class PostgresTraceStore extends KyselyTraceStore {
         const found = await trx
           .selectFrom('trace_events')
           .select(['org_id', 'run_id', 'seq'])
+          .where('org_id', 'in', [...new Set(candidates.map((e) => e.orgId))])
           .where('run_id', 'in', [...new Set(candidates.map((e) => e.runId))])
           .where('seq', 'in', [...new Set(candidates.map((e) => e.seq))])
           .execute();

@@ -132,6 +132,22 @@ describe.each([sqliteBackend(), postgresBackend()])('$name trace store', (backen
     expect((await traces.runEvents('org-a', r.id, 1000)).map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 
+  it('two concurrent batches for different runs with the same keys: each key stored once, the rest duplicates, nothing fails', async () => {
+    const { traces } = await fresh();
+    const a = run(), b = run();
+    await traces.createRun(a);
+    await traces.createRun(b);
+    const keys = Array.from({ length: 50 }, (_, i) => `shared-${i}`);
+    const results = await Promise.all([
+      traces.appendTraceEvents(keys.map((k, i) => ev(a.id, i + 1, { idempotencyKey: k }))),
+      traces.appendTraceEvents(keys.map((k, i) => ev(b.id, i + 1, { idempotencyKey: k }))),
+    ]);
+    const stored = results.flat().filter((o) => o.status === 'stored').length;
+    expect([stored, results.flat().filter((o) => o.status === 'duplicate').length]).toEqual([50, 50]);
+    const counts = [(await traces.getRun('org-a', a.id))!.eventCount, (await traces.getRun('org-a', b.id))!.eventCount];
+    expect(counts[0]! + counts[1]!).toBe(50);
+  });
+
   it('lists runs newest first with filters and a cursor', async () => {
     const { traces } = await fresh();
     for (let i = 0; i < 5; i++) await traces.createRun(run({ id: `r${i}`, agent: i % 2 ? 'coder' : 'planner', createdAt: 1_700_000_000_000 + i }));

@@ -107,7 +107,8 @@ export interface TraceStore {
   listRuns(query: RunQuery): Promise<RunPage>;
   /** Sets the final status once; a run already final keeps its first. Undefined when there is no such run. */
   finalizeRun(orgId: string, id: string, status: Exclude<RunStatus, 'running'>, at: number): Promise<RunRecord | undefined>;
-  setEvaluation(orgId: string, id: string, evaluation: Record<string, unknown>): Promise<void>;
+  /** Stores the evaluation unless the run already has one; true when this call stored it. */
+  setEvaluation(orgId: string, id: string, evaluation: Record<string, unknown>): Promise<boolean>;
   addProgress(p: ProgressRecord): Promise<void>;
   /** A run's progress reports, oldest first; the newest `limit` of them. */
   progress(orgId: string, runId: string, limit: number): Promise<ProgressRecord[]>;
@@ -291,7 +292,7 @@ function encodeCursor(r: RunRecord): string {
 function decodeCursor(cursor: string): [number, string] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return [v[0], v[1]];
+    if (Array.isArray(v) && Number.isSafeInteger(v[0]) && typeof v[1] === 'string') return [v[0] as number, v[1]];
   } catch {
     // fall through
   }
@@ -335,8 +336,9 @@ export abstract class KyselyTraceStore implements TraceStore {
     return this.getRun(orgId, id);
   }
 
-  async setEvaluation(orgId: string, id: string, evaluation: Record<string, unknown>): Promise<void> {
-    await this.db.updateTable('runs').set({ evaluation: JSON.stringify(evaluation) }).where('org_id', '=', orgId).where('id', '=', id).execute();
+  async setEvaluation(orgId: string, id: string, evaluation: Record<string, unknown>): Promise<boolean> {
+    const res = await this.db.updateTable('runs').set({ evaluation: JSON.stringify(evaluation) }).where('org_id', '=', orgId).where('id', '=', id).where('evaluation', 'is', null).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async addProgress(p: ProgressRecord): Promise<void> {

@@ -1,18 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
-import { estimateCompletion } from '../../ingest/index.js';
+import { estimateCompletion, Text } from '../../ingest/index.js';
 import type { ProgressRecord } from '../../storage/index.js';
 import type { ServerDeps } from '../server.js';
 import { orgOf } from './scope.js';
 
 const ProgressUpdate = Type.Object(
   {
-    run_id: Type.String({ minLength: 1, maxLength: 200 }),
+    run_id: Text(1, 200),
     percent: Type.Number({ minimum: 0, maximum: 100 }),
-    status: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-    message: Type.Optional(Type.String({ maxLength: 2000 })),
-    step: Type.Optional(Type.String({ maxLength: 200 })),
+    status: Type.Optional(Text(1, 100)),
+    message: Type.Optional(Text(0, 2000)),
+    step: Type.Optional(Text(0, 200)),
   },
   { additionalProperties: false },
 );

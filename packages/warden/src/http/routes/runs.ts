@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Static } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { CreateRun, evaluateRun, EventBatch, FinalizeRun, type EventResult, type IngestCaller } from '../../ingest/index.js';
@@ -9,6 +9,18 @@ import type { ServerDeps } from '../server.js';
 import { orgOf, principalOf } from './scope.js';
 
 const STATUSES = new Set<RunStatus>(['running', 'completed', 'failed']);
+/** One value per parameter: a repeated one (?agent=a&agent=b) is refused, not passed on as a list. */
+const Param = Type.String({ maxLength: 500 });
+const ListRuns = Type.Object({
+  agent: Type.Optional(Param),
+  scenario: Type.Optional(Param),
+  status: Type.Optional(Param),
+  from: Type.Optional(Param),
+  to: Type.Optional(Param),
+  cursor: Type.Optional(Param),
+  limit: Type.Optional(Param),
+  org_id: Type.Optional(Param),
+});
 
 function publicRun(r: RunRecord): Record<string, unknown> {
   return {
@@ -91,7 +103,7 @@ export function runRoutes(deps: ServerDeps) {
       return publicRun(stored);
     });
 
-    app.get('/api/v1/runs', needs('runs:read'), async (request) => {
+    app.get('/api/v1/runs', { ...needs('runs:read'), schema: { querystring: ListRuns } }, async (request) => {
       const q = request.query as Record<string, string | undefined>;
       const limit = q.limit === undefined ? 50 : Number(q.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new WardenError('invalid_request', 'limit is an integer from 1 to 500.');
@@ -99,7 +111,7 @@ export function runRoutes(deps: ServerDeps) {
       const time = (name: string, v: string | undefined): number | undefined => {
         if (v === undefined) return undefined;
         const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-        if (Number.isNaN(t)) throw new WardenError('invalid_request', `${name} is epoch milliseconds or an ISO 8601 time.`);
+        if (!Number.isSafeInteger(t)) throw new WardenError('invalid_request', `${name} is epoch milliseconds or an ISO 8601 time.`);
         return t;
       };
       const page = await traces.listRuns({
@@ -123,10 +135,10 @@ export function runRoutes(deps: ServerDeps) {
       const at = Date.now();
       const run = await traces.finalizeRun(orgOf(request), id, status, at);
       if (!run) throw new WardenError('run_not_found');
-      // Evaluated once, by the call that finalized it: a repeated finalize returns the run as it is.
-      if (run.finalizedAt !== at || run.evaluation) return publicRun(run);
+      // Evaluated once: by the first finalize, or by a later one if that one failed before storing it.
+      if (run.evaluation) return publicRun(run);
       const evaluation = evaluateRun(run, await traces.runEvents(run.orgId, run.id, 100_000), deps.evaluation, at);
-      await traces.setEvaluation(run.orgId, run.id, evaluation as unknown as Record<string, unknown>);
+      if (!(await traces.setEvaluation(run.orgId, run.id, evaluation as unknown as Record<string, unknown>))) return publicRun((await traces.getRun(run.orgId, run.id)) ?? run);
       securityEvent(request, deps, 'run.evaluation', { run_id: run.id, agent: run.agent, scenario: run.scenario, status: run.status, severity: evaluation.severity, findings: evaluation.findings, events: evaluation.events });
       return publicRun({ ...run, evaluation: evaluation as unknown as Record<string, unknown> });
     });
