@@ -84,7 +84,17 @@ describe('a crash while signed batches are being ingested', () => {
     expect(unacked.length).toBeGreaterThan(0);
 
     running = await startWarden(cfg, dir);
-    const keysOf = async () => ((await api(running!.url, 'GET', '/api/v1/runs/crash-run/trace')).body.events as Array<{ meta: { idempotency_key: string } }>).map((e) => e.meta.idempotency_key);
+    // Every stored event's key, page by page.
+    const keysOf = async () => {
+      const keys: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { events: Array<{ meta: { idempotency_key: string } }>; next_cursor: string | null } = (await api(running!.url, 'GET', `/api/v1/runs/crash-run/trace?limit=10000${cursor ? `&cursor=${cursor}` : ''}`)).body;
+        keys.push(...page.events.map((e) => e.meta.idempotency_key));
+        cursor = page.next_cursor;
+      } while (cursor);
+      return keys;
+    };
     const after = await keysOf();
     const counts = new Map<string, number>();
     for (const k of after) counts.set(k, (counts.get(k) ?? 0) + 1);

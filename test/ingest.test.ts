@@ -66,6 +66,13 @@ describe('trace events', () => {
     expect(trace.body.events.map((e: any) => [e.seq, e.type])).toEqual([[1, 'reasoning'], [2, 'action_request'], [3, 'action_response'], [4, 'final_output']]);
     expect(trace.body.events[2].payload.output).toEqual({ temp: 21 });
     expect(trace.body.run).toMatchObject({ events: 4, last_seq: 4, usage: { input_tokens: 10, output_tokens: 4, cost_usd: 0.002 } });
+    expect(trace.body.next_cursor).toBeNull();
+    // Page by page, in the same order.
+    const page1 = await call('GET', '/api/v1/runs/run-e1/trace?limit=3');
+    const page2 = await call('GET', `/api/v1/runs/run-e1/trace?limit=3&cursor=${page1.body.next_cursor}`);
+    expect([...page1.body.events, ...page2.body.events].map((e: any) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(page2.body.next_cursor).toBeNull();
+    expect((await call('GET', '/api/v1/runs/run-e1/trace?cursor=bogus')).body.error.code).toBe('invalid_cursor');
   });
 
   it('answers 207 with a result per event: invalid ones are refused with the field and why, the rest stored and flagged', async () => {
@@ -131,6 +138,11 @@ describe('trace events', () => {
     expect(e.blob).toMatch(/^sha256:[0-9a-f]{64}$/);
     const hex = e.blob.slice(7);
     expect(existsSync(join(s.dir, 'blobs', hex.slice(0, 2), hex))).toBe(true);
+    // Read back through the run that holds it; another run, or a made-up reference, is a 404.
+    const back = await call('GET', `/api/v1/runs/run-b1/blobs/${e.blob}`);
+    expect([back.status, back.body.text]).toEqual([200, big]);
+    expect((await call('GET', `/api/v1/runs/run-e1/blobs/${e.blob}`)).status).toBe(404);
+    expect((await call('GET', `/api/v1/runs/run-b1/blobs/sha256:${'0'.repeat(64)}`)).status).toBe(404);
   });
 
   it('refuses a caller without a key, and a body that is not a batch, with the error envelope', async () => {

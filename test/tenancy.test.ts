@@ -91,6 +91,7 @@ const WALK: Record<string, { path?: () => string; body?: unknown; public?: true 
   'POST /api/v1/runs/:id/events': { path: () => `/api/v1/runs/${B.run}/events`, body: { events: [{ seq: 2, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'A was here' } }] } },
   'POST /api/v1/trace-events/batch': { body: { events: [{ seq: 2, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'A was here' }, meta: { run_id: 'BRUN' } }] } },
   'GET /api/v1/runs/:id/trace': { path: () => `/api/v1/runs/${B.run}/trace` },
+  'GET /api/v1/runs/:id/blobs/:ref': { path: () => `/api/v1/runs/${B.run}/blobs/sha256:${'a'.repeat(64)}` },
   'POST /api/v1/progress/update': { body: { run_id: 'BRUN', percent: 99, message: 'A was here' } },
   'GET /api/v1/progress/:run_id': { path: () => `/api/v1/progress/${B.run}` },
   'GET /api/v1/progress/:run_id/history': { path: () => `/api/v1/progress/${B.run}/history` },

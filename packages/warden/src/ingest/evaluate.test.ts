@@ -7,7 +7,7 @@ const run = (over: Partial<RunRecord> = {}): RunRecord => ({
   createdAt: 0, finalizedAt: 1, lastSeq: null, eventCount: 0, errorCount: 0, flaggedCount: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, evaluation: null, ...over,
 });
 const ev = (seq: number, type: string, t = seq * 1000, payload: unknown = {}): TraceEventRecord => ({
-  runId: 'r1', seq, t, actor: 'agent', type, payload, blob: null, meta: null, idempotencyKey: null, flags: [], receivedAt: t,
+  id: seq, runId: 'r1', seq, t, actor: 'agent', type, payload, blob: null, meta: null, idempotencyKey: null, flags: [], receivedAt: t,
 });
 const checks = (e: ReturnType<typeof evaluateRun>) => e.findings.map((f) => [f.check, f.severity]);
 

@@ -51,6 +51,11 @@ export class TraceIngest {
     private readonly opts: IngestOptions,
   ) {}
 
+  /** A stored large payload, by its reference; undefined when there is no blob store or no such blob. */
+  blob(ref: string): Promise<Buffer | undefined> {
+    return this.blobs ? this.blobs.get(ref) : Promise.resolve(undefined);
+  }
+
   async ingest(caller: IngestCaller, raw: readonly unknown[], runId: string | null, now = Date.now()): Promise<EventResult[]> {
     const results: Array<EventResult | undefined> = new Array(raw.length);
     const accepted: Array<{ index: number; input: TraceEventInput }> = [];

@@ -54,6 +54,8 @@ export interface TraceEventInput {
 }
 
 export interface TraceEventRecord {
+  /** Storage order: ties between equal sequence numbers, and the trace's cursor. */
+  id: number;
   runId: string;
   seq: number;
   t: number;
@@ -118,8 +120,10 @@ export interface TraceStore {
    * sequence numbers and late arrivals are stored and flagged. Resolves once committed.
    */
   appendTraceEvents(events: readonly TraceEventInput[]): Promise<AppendOutcome[]>;
-  /** A run's events in sequence order (then arrival), at most `limit`. */
-  runEvents(orgId: string, runId: string, limit: number): Promise<TraceEventRecord[]>;
+  /** A run's events in sequence order (then arrival), at most `limit`, after `after` (a previous page's last seq and id). */
+  runEvents(orgId: string, runId: string, limit: number, after?: { seq: number; id: number }): Promise<TraceEventRecord[]>;
+  /** Whether an event of this run holds the blob reference. */
+  hasBlob(orgId: string, runId: string, ref: string): Promise<boolean>;
 }
 
 /** What a transaction reads before it decides: the runs (by `runKey`), the keys and the sequence numbers already stored. */
@@ -271,6 +275,7 @@ export function traceEventValues(row: AppendPlan['rows'][number]): unknown[] {
 
 function rowToTraceEvent(r: Selectable<TraceEventsTable>): TraceEventRecord {
   return {
+    id: Number(r.id),
     runId: r.run_id,
     seq: Number(r.seq),
     t: Number(r.t),
@@ -350,12 +355,15 @@ export abstract class KyselyTraceStore implements TraceStore {
     return rows.reverse().map((r) => ({ orgId: r.org_id, runId: r.run_id, t: Number(r.t), percent: Number(r.percent), status: r.status, message: r.message, step: r.step }));
   }
 
-  async runEvents(orgId: string, runId: string, limit: number): Promise<TraceEventRecord[]> {
-    const rows = await this.db
-      .selectFrom('trace_events')
-      .selectAll()
-      .where('org_id', '=', orgId)
-      .where('run_id', '=', runId)
+  async hasBlob(orgId: string, runId: string, ref: string): Promise<boolean> {
+    const row = await this.db.selectFrom('trace_events').select('id').where('org_id', '=', orgId).where('run_id', '=', runId).where('blob', '=', ref).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async runEvents(orgId: string, runId: string, limit: number, after?: { seq: number; id: number }): Promise<TraceEventRecord[]> {
+    let q = this.db.selectFrom('trace_events').selectAll().where('org_id', '=', orgId).where('run_id', '=', runId);
+    if (after) q = q.where((eb) => eb.or([eb('seq', '>', after.seq), eb.and([eb('seq', '=', after.seq), eb('id', '>', after.id)])]));
+    const rows = await q
       .orderBy('seq')
       .orderBy('id')
       .limit(limit)

@@ -9,6 +9,17 @@ import type { ServerDeps } from '../server.js';
 import { orgOf, principalOf } from './scope.js';
 
 const STATUSES = new Set<RunStatus>(['running', 'completed', 'failed']);
+const TracePage = Type.Object({ limit: Type.Optional(Type.String({ maxLength: 10 })), cursor: Type.Optional(Type.String({ maxLength: 200 })), org_id: Type.Optional(Type.String({ maxLength: 500 })) });
+
+function traceCursor(cursor: string): { seq: number; id: number } {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1])) return { seq: v[0] as number, id: v[1] as number };
+  } catch {
+    // fall through
+  }
+  throw new WardenError('invalid_cursor');
+}
 /** One value per parameter: a repeated one (?agent=a&agent=b) is refused, not passed on as a list. */
 const Param = Type.String({ maxLength: 500 });
 const ListRuns = Type.Object({
@@ -154,12 +165,18 @@ export function runRoutes(deps: ServerDeps) {
       return answer(reply, await deps.ingest.ingest(callerOf(request), events, null));
     });
 
-    app.get('/api/v1/runs/:id/trace', needs('runs:read'), async (request) => {
+    app.get('/api/v1/runs/:id/trace', { ...needs('runs:read'), schema: { querystring: TracePage } }, async (request) => {
       const run = await runOf(request);
-      const events = await traces.runEvents(run.orgId, run.id, 100_000);
+      const q = request.query as Static<typeof TracePage>;
+      const limit = q.limit === undefined ? 1000 : Number(q.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new WardenError('invalid_request', 'limit is an integer from 1 to 10000.');
+      const events = await traces.runEvents(run.orgId, run.id, limit + 1, q.cursor === undefined ? undefined : traceCursor(q.cursor));
+      const page = events.slice(0, limit);
+      const last = page.at(-1);
       return {
         run: publicRun(run),
-        events: events.map((e) => ({
+        next_cursor: events.length > limit && last ? Buffer.from(JSON.stringify([last.seq, last.id])).toString('base64url') : null,
+        events: page.map((e) => ({
           seq: e.seq,
           t: new Date(e.t).toISOString(),
           actor: e.actor,
@@ -171,6 +188,15 @@ export function runRoutes(deps: ServerDeps) {
           received_at: new Date(e.receivedAt).toISOString(),
         })),
       };
+    });
+
+    // A large payload, only through a run of the caller's org that holds its reference.
+    app.get('/api/v1/runs/:id/blobs/:ref', needs('runs:read'), async (request, reply) => {
+      const run = await runOf(request);
+      const { ref } = request.params as { ref: string };
+      const bytes = (await traces.hasBlob(run.orgId, run.id, ref)) ? await deps.ingest.blob(ref) : undefined;
+      if (!bytes) throw new WardenError('not_found', 'This run holds no payload with that reference.');
+      return reply.type('application/json').send(bytes);
     });
   };
 }
