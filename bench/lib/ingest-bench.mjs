@@ -31,7 +31,7 @@ const T = await import(join(ROOT, 'packages/warden/dist/storage/sqlite.js'));
 async function rawCeiling(seconds) {
   const store = await S.openStorage(`sqlite:${join(dir, 'raw.db')}`);
   await store.migrate();
-  await store.traces.createRun({ id: 'raw', orgId: 'o', projectId: null, agent: 'a', scenario: null, seed: null, metadata: null, status: 'running', createdBy: null, createdAt: Date.now(), finalizedAt: null, lastSeq: null, eventCount: 0, errorCount: 0, flaggedCount: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, evaluation: null });
+  await store.traces.createRun(S.newRun({ id: 'raw', orgId: 'o', agent: 'a' }));
   await store.close();
   const db = T.openSqliteDatabase(join(dir, 'raw.db'));
   const insert = db.prepare('INSERT INTO trace_events (org_id, run_id, seq, t, actor, type, payload, blob, meta, idempotency_key, flags, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?)');

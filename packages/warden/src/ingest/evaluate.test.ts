@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord, TraceEventRecord } from '../storage/index.js';
+import { newRun, type RunRecord, type TraceEventRecord } from '../storage/index.js';
 import { DEFAULT_EVALUATION, evaluateRun } from './evaluate.js';
 
-const run = (over: Partial<RunRecord> = {}): RunRecord => ({
-  id: 'r1', orgId: 'o', projectId: null, agent: 'refund-bot', scenario: 'refund', seed: null, metadata: null, status: 'completed', createdBy: null,
-  createdAt: 0, finalizedAt: 1, lastSeq: null, eventCount: 0, errorCount: 0, flaggedCount: 0, tokensIn: 0, tokensOut: 0, costUsd: 0, evaluation: null, ...over,
-});
+const run = (over: Partial<RunRecord> = {}): RunRecord => newRun({ id: 'r1', orgId: 'o', agent: 'refund-bot', scenario: 'refund', status: 'completed', createdAt: 0, finalizedAt: 1, ...over });
 const ev = (seq: number, type: string, t = seq * 1000, payload: unknown = {}): TraceEventRecord => ({
   id: seq, runId: 'r1', seq, t, actor: 'agent', type, payload, blob: null, meta: null, idempotencyKey: null, flags: [], receivedAt: t,
 });

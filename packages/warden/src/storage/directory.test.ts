@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { blankEvent } from '../events/event.js';
-import { openStorage, type KeyRecord, type Storage, type UserRecord } from './index.js';
-import { postgresBackend, sqliteBackend } from './test-backends.js';
+import { type KeyRecord, type Storage, type UserRecord } from './index.js';
+import { migratedStores, postgresBackend, sqliteBackend } from './test-backends.js';
 
 function user(over: Partial<UserRecord> = {}): UserRecord {
   const id = `usr_${randomUUID().slice(0, 8)}`;
@@ -28,17 +28,10 @@ function key(orgId: string): KeyRecord {
 }
 
 describe.each([sqliteBackend(), postgresBackend()])('$name directory', (backend) => {
-  const opened: Storage[] = [];
-  beforeAll(() => backend.setup(), 15_000);
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => backend.teardown(), 30_000);
+  const migrated = migratedStores(backend);
 
   async function fresh(): Promise<Storage> {
-    const store = await openStorage(await backend.freshUrl());
-    opened.push(store);
-    await store.migrate();
+    const store = await migrated();
     await store.directory.createOrg({ id: 'org-a', name: 'Org A', createdAt: 1, disabledAt: null });
     await store.directory.createOrg({ id: 'org-b', name: 'Org B', createdAt: 2, disabledAt: null });
     return store;

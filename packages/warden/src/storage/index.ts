@@ -25,6 +25,7 @@ export type {
   UserRecord,
 } from './types.js';
 export { ROLES } from './types.js';
+export { newRun } from './traces.js';
 export type { AppendOutcome, ProgressRecord, RunPage, RunQuery, RunRecord, RunStatus, TraceEventInput, TraceEventRecord, TraceStore } from './traces.js';
 export { StorageError, type StorageErrorCode } from './event-log.js';
 export type { StorageLogger } from './key-revision-listener.js';

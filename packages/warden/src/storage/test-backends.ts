@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { openStorage } from './index.js';
+import type { Storage } from './types.js';
 import { redactUrl } from './url.js';
 
 /** A real database server or file per adapter; each test gets a fresh database. */
@@ -72,3 +75,22 @@ export function postgresBackend(): Backend {
   };
 }
 
+
+/**
+ * Inside a describe for one backend: its setup and teardown hooks, and a function that opens
+ * a fresh, migrated store, closed after each test.
+ */
+export function migratedStores(backend: Backend): () => Promise<Storage> {
+  const opened: Storage[] = [];
+  beforeAll(() => backend.setup(), 15_000);
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.close()));
+  });
+  afterAll(() => backend.teardown(), 30_000);
+  return async () => {
+    const store = await openStorage(await backend.freshUrl());
+    opened.push(store);
+    await store.migrate();
+    return store;
+  };
+}

@@ -1,30 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage, type RunRecord, type Storage, type TraceEventInput } from './index.js';
-import { postgresBackend, sqliteBackend } from './test-backends.js';
+import { describe, expect, it } from 'vitest';
+import { newRun, type RunRecord, type TraceEventInput } from './index.js';
+import { migratedStores, postgresBackend, sqliteBackend } from './test-backends.js';
 
 function run(over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id: `run-${Math.random().toString(36).slice(2)}`,
-    orgId: 'org-a',
-    projectId: null,
-    agent: 'planner',
-    scenario: 'checkout',
-    seed: '42',
-    metadata: { build: 7 },
-    status: 'running',
-    createdBy: 'key-1',
-    createdAt: 1_700_000_000_000,
-    finalizedAt: null,
-    lastSeq: null,
-    eventCount: 0,
-    errorCount: 0,
-    flaggedCount: 0,
-    tokensIn: 0,
-    tokensOut: 0,
-    costUsd: 0,
-    evaluation: null,
-    ...over,
-  };
+  return newRun({ id: `run-${Math.random().toString(36).slice(2)}`, orgId: 'org-a', agent: 'planner', scenario: 'checkout', seed: '42', metadata: { build: 7 }, createdBy: 'key-1', createdAt: 1_700_000_000_000, ...over });
 }
 
 function ev(runId: string, seq: number, over: Partial<TraceEventInput> = {}): TraceEventInput {
@@ -49,19 +28,7 @@ function ev(runId: string, seq: number, over: Partial<TraceEventInput> = {}): Tr
 }
 
 describe.each([sqliteBackend(), postgresBackend()])('$name trace store', (backend) => {
-  const opened: Storage[] = [];
-  beforeAll(() => backend.setup(), 15_000);
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => backend.teardown(), 30_000);
-
-  async function fresh(): Promise<Storage> {
-    const store = await openStorage(await backend.freshUrl());
-    opened.push(store);
-    await store.migrate();
-    return store;
-  }
+  const fresh = migratedStores(backend);
 
   it('creates a run once, finalizes it once, and keeps it to its org', async () => {
     const { traces } = await fresh();

@@ -69,6 +69,29 @@ export interface TraceEventRecord {
   receivedAt: number;
 }
 
+/** A new run: running, with nothing counted yet. */
+export function newRun(fields: Pick<RunRecord, 'id' | 'orgId' | 'agent'> & Partial<RunRecord>): RunRecord {
+  return {
+    projectId: null,
+    scenario: null,
+    seed: null,
+    metadata: null,
+    status: 'running',
+    createdBy: null,
+    createdAt: Date.now(),
+    finalizedAt: null,
+    lastSeq: null,
+    eventCount: 0,
+    errorCount: 0,
+    flaggedCount: 0,
+    tokensIn: 0,
+    tokensOut: 0,
+    costUsd: 0,
+    evaluation: null,
+    ...fields,
+  };
+}
+
 /** One progress report of a run. */
 export interface ProgressRecord {
   orgId: string;

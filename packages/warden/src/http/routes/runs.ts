@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { CreateRun, evaluateRun, EventBatch, FinalizeRun, type EventResult, type IngestCaller } from '../../ingest/index.js';
 import { securityEvent } from '../context.js';
-import type { RunRecord, RunStatus } from '../../storage/index.js';
+import { newRun, type RunRecord, type RunStatus } from '../../storage/index.js';
 import type { ServerDeps } from '../server.js';
 import { orgOf, principalOf } from './scope.js';
 
@@ -85,7 +85,7 @@ export function runRoutes(deps: ServerDeps) {
     app.post('/api/v1/runs', { ...needs('runs:write'), schema: { body: CreateRun } }, async (request, reply) => {
       const body = request.body as Static<typeof CreateRun>;
       const p = principalOf(request);
-      const run: RunRecord = {
+      const run = newRun({
         id: body.id ?? `run_${randomUUID()}`,
         orgId: orgOf(request),
         projectId: p.projectId,
@@ -93,19 +93,8 @@ export function runRoutes(deps: ServerDeps) {
         scenario: body.scenario ?? null,
         seed: body.seed === undefined ? null : String(body.seed),
         metadata: body.metadata ?? null,
-        status: 'running',
         createdBy: p.id,
-        createdAt: Date.now(),
-        finalizedAt: null,
-        lastSeq: null,
-        eventCount: 0,
-        errorCount: 0,
-        flaggedCount: 0,
-        tokensIn: 0,
-        tokensOut: 0,
-        costUsd: 0,
-        evaluation: null,
-      };
+      });
       // A retried create of the same id answers with the run as it is (200), not a second one.
       const created = (await traces.createRun(run)) === 'created';
       const stored = created ? run : await traces.getRun(run.orgId, run.id);
