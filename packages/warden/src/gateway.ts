@@ -126,7 +126,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   await reloadLimits();
   const router = new ProviderRouter(providers, config.upstream);
   const guard = buildGuard(config, ring);
-  const ingest = new TraceIngest(new GroupCommitter(storage.traces), guard, new FsBlobStore(config.ingest.blob_dir ?? defaultBlobDir(config.storage.url)), {
+  const ingest = new TraceIngest(new GroupCommitter(storage.traces, 5000, config.ingest.max_queued_events), guard, new FsBlobStore(config.ingest.blob_dir ?? defaultBlobDir(config.storage.url)), {
     blobThresholdBytes: config.ingest.blob_threshold_bytes,
     maxPayloadBytes: config.ingest.max_payload_bytes,
   });

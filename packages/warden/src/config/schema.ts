@@ -182,6 +182,8 @@ export const ConfigSchema = Type.Object(
         blob_threshold_bytes: Type.Integer({ minimum: 1024, default: 65_536 }),
         /** A larger payload is refused (payload_too_large), alone: the rest of its batch is stored. */
         max_payload_bytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+        /** Events waiting for a commit, at most; beyond it batches are refused with 503 and Retry-After. */
+        max_queued_events: Type.Integer({ minimum: 100, default: 50_000 }),
         /** Post-run evaluation when a run is finalized (docs/ingestion.md#post-run-evaluation). */
         evaluation: Type.Object(
           {

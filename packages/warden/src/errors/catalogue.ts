@@ -192,6 +192,11 @@ export const ERRORS = {
     status: 504,
     message: 'The upstream provider did not answer in time.',
   },
+  ingest_overloaded: {
+    type: 'unavailable',
+    status: 503,
+    message: 'Warden is writing events as fast as it can and its ingest queue is full: nothing of this batch was stored. Retry after the time Retry-After gives.',
+  },
   storage_unavailable: {
     type: 'unavailable',
     status: 503,

@@ -41,4 +41,19 @@ describe('GroupCommitter', () => {
     await Promise.all([c.commit([ev('r', 1), ev('r', 2)]), c.commit([ev('r', 3), ev('r', 4)]), c.commit([ev('r', 5)])]);
     expect(s.transactions).toEqual([2, 3]);
   });
+
+  it('refuses a batch at once with 503 and Retry-After when the queue is full, instead of queueing without bound', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = { appendTraceEvents: async (events: readonly TraceEventInput[]) => (await gate, events.map(() => ({ status: 'stored', flags: [] }))) } as unknown as TraceStore;
+    const c = new GroupCommitter(slow, 5000, 3);
+    const first = c.commit([ev('r', 1), ev('r', 2)]);
+    await new Promise((r) => setImmediate(r));
+    // The first batch is being written; the next two wait; a third would pass the limit.
+    const second = c.commit([ev('r', 3), ev('r', 4)]);
+    const third = c.commit([ev('r', 5)]);
+    await expect(c.commit([ev('r', 6), ev('r', 7)])).rejects.toMatchObject({ code: 'ingest_overloaded', status: 503, headers: { 'retry-after': '1' } });
+    release();
+    expect((await Promise.all([first, second, third])).map((o) => o.length)).toEqual([2, 2, 1]);
+  });
 });

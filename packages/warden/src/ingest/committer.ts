@@ -1,3 +1,4 @@
+import { WardenError } from '../errors/index.js';
 import type { AppendOutcome, TraceEventInput, TraceStore } from '../storage/index.js';
 
 interface Pending {
@@ -25,9 +26,14 @@ export class GroupCommitter {
     private readonly store: TraceStore,
     /** Events per transaction, at most; a larger group is split. */
     private readonly maxEvents = 5000,
+    /** Events waiting, at most: beyond it a batch is refused at once (503, Retry-After) instead of queued without bound. */
+    private readonly maxQueued = 50_000,
   ) {}
 
   commit(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
+    if (this.#queued + events.length > this.maxQueued && this.#queued > 0) {
+      return Promise.reject(new WardenError('ingest_overloaded', undefined, { 'retry-after': '1' }));
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ events, resolve, reject });
       this.#queued += events.length;
