@@ -77,7 +77,10 @@ class PostgresTraceStore extends KyselyTraceStore {
         for (const f of found) state.seqs.add(seqKey(f.org_id, f.run_id, f.seq));
       }
       const plan = planAppend(events, state);
-      const rows = plan.rows.map((row) => Object.fromEntries(TRACE_EVENT_COLUMNS.map((c, i) => [c, traceEventValues(row)[i]])));
+      const rows = plan.rows.map((row) => {
+        const values = traceEventValues(row);
+        return Object.fromEntries(TRACE_EVENT_COLUMNS.map((c, i) => [c, values[i]]));
+      });
       for (let i = 0; i < rows.length; i += TRACE_CHUNK) await trx.insertInto('trace_events').values(rows.slice(i, i + TRACE_CHUNK) as never).execute();
       for (const d of plan.deltas.values()) {
         await trx
