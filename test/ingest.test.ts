@@ -197,6 +197,30 @@ describe('post-run evaluation', () => {
   });
 });
 
+describe('policy on ingestion', () => {
+  it('a Cedar forbid on trace:ingest refuses the events it matches, alone, naming the policy; the denial is audited', async () => {
+    const text = '@id("no-wire-transfers")\nforbid (principal, action == Warden::Action::"trace:ingest", resource)\nwhen { context has event && context.event.type == "action_request" && context.event.tool == "wire_money" };';
+    const put = await call('PUT', '/api/v1/policies/no-wire', { text }, s.adminKey);
+    expect(put.status).toBe(200);
+    try {
+      await call('POST', '/api/v1/runs', { id: 'run-pol', agent: 'payer' });
+      const res = await call('POST', '/api/v1/runs/run-pol/events', {
+        events: [event(1, { type: 'action_request', payload: { tool: 'lookup_invoice' } }), event(2, { type: 'action_request', payload: { tool: 'wire_money', arguments: { usd: 9000 } } }), event(3)],
+      });
+      expect(res.status).toBe(207);
+      expect(res.body.results.map((r: any) => r.status)).toEqual(['stored', 'rejected', 'stored']);
+      expect(res.body.results[1].error).toMatchObject({ code: 'policy_denied', message: expect.stringContaining('no-wire-transfers') });
+      expect((await call('GET', '/api/v1/runs/run-pol/trace')).body.events.map((e: any) => e.seq)).toEqual([1, 3]);
+      await flushed(s);
+      const denials = (await adminGet(s, '/api/v1/audit?kind=policy.decision&limit=50')).body.data.filter((e: any) => e.detail?.action === 'trace:ingest');
+      expect(denials.length).toBeGreaterThanOrEqual(1);
+      expect(denials[0].detail).toMatchObject({ decision: 'deny', resource: { type: 'Run', id: 'run-pol' } });
+    } finally {
+      await call('DELETE', '/api/v1/policies/no-wire', undefined, s.adminKey);
+    }
+  });
+});
+
 describe('progress', () => {
   it('records progress reports, answers the latest and the history, and estimates completion from the curve', async () => {
     await call('POST', '/api/v1/runs', { id: 'run-p1', agent: 'crawler' });

@@ -341,6 +341,19 @@ describe('what-if evaluation', () => {
     }
   });
 
+  it('trace:ingest is decided on the event: a forbid on context.event.actor denies a redteam event and allows an agent one', async () => {
+    const text = '@id("no-redteam") forbid (principal, action == Warden::Action::"trace:ingest", resource) when { context has event && context.event.actor == "redteam" };';
+    const ingest = (actor: string) => ({ principal: { type: 'Key', id: ids.agent }, action: 'trace:ingest', resource: { type: 'Run', id: 'run-1' }, context: { event: { type: 'reasoning', actor, tool: '' } } });
+    try {
+      const put = await putPolicy(s, 'no-redteam', text);
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      expect((await evaluate(s, ingest('redteam'))).body).toMatchObject({ decision: 'deny', reason: 'forbid', policy_ids: ['no-redteam'] });
+      expect((await evaluate(s, ingest('agent'))).body).toMatchObject({ decision: 'allow', policy_ids: ['warden.default.traces'] });
+    } finally {
+      await removePolicy(s, 'no-redteam');
+    }
+  });
+
   it('an unknown action is refused with 400 invalid_request listing the actions', async () => {
     const r = await evaluate(s, { ...agentOn4o(), action: 'llm:fly' });
     expectError(r, 400, 'invalid_request');

@@ -30,9 +30,17 @@ async function ok(key: string, method: string, path: string, body?: unknown): Pr
 /** Everything org B's admin can see: must be identical before and after org A's attempts. */
 async function snapshotB(): Promise<string> {
   const parts = await Promise.all(
-    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies', '/api/v1/limits', '/api/v1/runs', `/api/v1/runs/${B.run}/trace`, `/api/v1/progress/${B.run}/history`].map((p) => ok(bAdmin, 'GET', p)),
+    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies', '/api/v1/limits', '/api/v1/runs', `/api/v1/runs/${B.run}/trace`, `/api/v1/progress/${B.run}/history`, `/api/v1/runs/${B.run}/trace?view=tree`, `/api/v1/traces/${B_TRACE}`].map((p) => ok(bAdmin, 'GET', p)),
   );
   return JSON.stringify(parts);
+}
+
+/** The trace id of org B's OTLP span; org A sends a span of the same trace and run id into its own org. */
+const B_TRACE = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
+function otlpSpan(runId: string, name: string): unknown {
+  const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
+  const span = { traceId: B_TRACE, spanId: name === 'b-only-span' ? 'b1b1b1b1b1b1b1b1' : 'a1a1a1a1a1a1a1a1', name, kind: 1, startTimeUnixNano: '1764662400000000000', endTimeUnixNano: '1764662401000000000', attributes: [attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', name), attr('warden.run.id', runId)] };
+  return { resourceSpans: [{ resource: { attributes: [attr('service.name', name)] }, scopeSpans: [{ scope: { name: 'tenancy' }, spans: [span] }] }] };
 }
 
 const CHAT = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
@@ -92,6 +100,8 @@ const WALK: Record<string, { path?: () => string; body?: unknown; public?: true 
   'POST /api/v1/trace-events/batch': { body: { events: [{ seq: 2, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'A was here' }, meta: { run_id: 'BRUN' } }] } },
   'GET /api/v1/runs/:id/trace': { path: () => `/api/v1/runs/${B.run}/trace` },
   'GET /api/v1/runs/:id/blobs/:ref': { path: () => `/api/v1/runs/${B.run}/blobs/sha256:${'a'.repeat(64)}` },
+  'POST /v1/traces': { body: otlpSpan('BRUN', 'a-was-here') },
+  'GET /api/v1/traces/:trace_id': { path: () => `/api/v1/traces/${B_TRACE}` },
   'POST /api/v1/progress/update': { body: { run_id: 'BRUN', percent: 99, message: 'A was here' } },
   'GET /api/v1/progress/:run_id': { path: () => `/api/v1/progress/${B.run}` },
   'GET /api/v1/progress/:run_id/history': { path: () => `/api/v1/progress/${B.run}/history` },
@@ -119,6 +129,7 @@ beforeAll(async () => {
   B.run = (await ok(bAdmin, 'POST', '/api/v1/runs', { id: 'b-run-1', agent: 'b-only-agent' })).id;
   await ok(bAdmin, 'POST', `/api/v1/runs/${B.run}/events`, { events: [{ seq: 1, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'b-only-thought' } }] });
   await ok(bAdmin, 'POST', '/api/v1/progress/update', { run_id: B.run, percent: 10, message: 'b-only-progress' });
+  await ok(bAdmin, 'POST', '/v1/traces', otlpSpan(B.run!, 'b-only-span'));
   await flushed(s);
 }, 30_000);
 afterAll(() => s?.close());
@@ -132,7 +143,7 @@ describe('tenancy', () => {
   it("org A's admin can neither read nor change anything of org B on any route", async () => {
     const before = await snapshotB();
     // What only org B has: ids, names, and its policy's @id. (A may use the same *names* in its own org, e.g. a policy "b-policy".)
-    const secretsOfB = [B.project, B.user, B.key, B.secret, 'b-project', 'bob@b.example', 'b-agent', 'b-secret', 'b-only-policy', 'Org B', 'b-only-agent', 'b-only-thought', 'b-only-progress'] as string[];
+    const secretsOfB = [B.project, B.user, B.key, B.secret, 'b-project', 'bob@b.example', 'b-agent', 'b-secret', 'b-only-policy', 'Org B', 'b-only-agent', 'b-only-thought', 'b-only-progress', 'b-only-span'] as string[];
     for (const route of s.gateway.app.wardenRoutes) {
       const w = WALK[`${route.method} ${route.url}`]!;
       const path = w.path?.() ?? route.url;

@@ -7,7 +7,8 @@
 // Also the ingest-to-queryable latency: from sending a batch to its last event
 // being visible through GET /api/v1/runs/{id}.
 // Env: BENCH_INGEST_S (seconds per run, default 5), BENCH_INGEST_CONN (default 16),
-// BENCH_GUARD (e.g. 'enabled: false'). Prints one JSON object.
+// BENCH_GUARD (e.g. 'enabled: false'), BENCH_INGEST_PROF (a directory: the gateway writes a CPU profile there).
+// Prints one JSON object.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -68,7 +69,8 @@ async function throughGateway(seconds) {
     ].join('\n'),
   );
   const key = await createKey(ROOT, configFile);
-  const gw = await startGateway(ROOT, dir, configFile, { logFile: join(dir, 'gateway.log') });
+  const prof = process.env.BENCH_INGEST_PROF;
+  const gw = await startGateway(ROOT, dir, configFile, { logFile: join(dir, 'gateway.log'), nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [] });
   const pool = new Pool(gw.url, { connections: CONN + 1, pipelining: 1 });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const post = async (path, body) => {

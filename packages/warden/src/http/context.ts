@@ -49,6 +49,8 @@ declare module 'fastify' {
     audited?: boolean;
     /** Render errors in Anthropic's envelope variant. */
     anthropic?: boolean;
+    /** Render errors as OTLP/HTTP does: a google.rpc.Status in the request's encoding. */
+    otlp?: boolean;
     /** The handler applies rate limits itself (the LLM routes: limits can depend on the model and the body). */
     limitsInHandler?: boolean;
   }

@@ -24,6 +24,7 @@ import { policyRoutes } from './routes/policies.js';
 import { sessionRoutes } from './routes/session.js';
 import { healthRoutes, type HealthState } from './routes/health.js';
 import { proxyRoutes } from './routes/proxy.js';
+import { otlpRoutes } from './routes/otlp.js';
 import { progressRoutes } from './routes/progress.js';
 import { runRoutes } from './routes/runs.js';
 
@@ -102,14 +103,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // Clients that batch (trace ingestion, the SDK) may gzip: the signature covers the bytes as sent,
   // and the decompressed JSON is held to the same body limit as an uncompressed one.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    request.rawBody = body as Buffer;
-    const encoding = request.headers['content-encoding'];
-    if (encoding === undefined || encoding === 'identity') return json(request, (body as Buffer).toString('utf8'), done);
-    if (encoding !== 'gzip') return done(new WardenError('unsupported_media_type', 'The body may be sent with "Content-Encoding: gzip", or uncompressed.'));
-    gunzip(body as Buffer, { maxOutputLength: config.server.body_limit_bytes }, (err, out) => {
-      if (err) return done((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? new WardenError('body_too_large') : new WardenError('invalid_request', 'The body is not valid gzip.'));
-      json(request, out.toString('utf8'), done);
-    });
+    inflate(request, body as Buffer, config.server.body_limit_bytes, (err, out) => (err ? done(err) : json(request, out!.toString('utf8'), done)));
   });
   // OAuth-style form posts (POST /auth/token with username & password).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
@@ -179,8 +173,25 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(limitRoutes(deps));
   app.register(runRoutes(deps));
   app.register(progressRoutes(deps));
+  app.register(otlpRoutes(deps));
   app.register(healthRoutes(deps));
   return app;
+}
+
+/**
+ * A request body as the route reads it: the bytes as sent are kept on the
+ * request (a signature covers them), and a gzipped body is inflated, held to
+ * the same limit as an uncompressed one.
+ */
+export function inflate(request: FastifyRequest, body: Buffer, limit: number, done: (err: Error | null, out?: Buffer) => void): void {
+  request.rawBody = body;
+  const encoding = request.headers['content-encoding'];
+  if (encoding === undefined || encoding === 'identity') return done(null, body);
+  if (encoding !== 'gzip') return done(new WardenError('unsupported_media_type', 'The body may be sent with "Content-Encoding: gzip", or uncompressed.'));
+  gunzip(body, { maxOutputLength: limit }, (err, out) => {
+    if (err) return done((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? new WardenError('body_too_large') : new WardenError('invalid_request', 'The body is not valid gzip.'));
+    done(null, out);
+  });
 }
 
 const ATTRIBUTION = /^[\x21-\x7e]{1,128}$/;

@@ -12,6 +12,11 @@ export interface IngestCaller {
   /** Key, user or agent id, recorded in each event's meta. */
   principalId: string;
   agentId: string | null;
+  /**
+   * The policy decision on storing one event in a run (Cedar `trace:ingest`):
+   * null to store it, or why not. Absent: no policy applies.
+   */
+  authorize?: (runId: string, event: { type: string; actor: string; tool: string }) => string | null;
 }
 
 /** The answer for one event, in the batch's order. */
@@ -56,7 +61,11 @@ export class TraceIngest {
     return this.blobs ? this.blobs.get(ref) : Promise.resolve(undefined);
   }
 
-  async ingest(caller: IngestCaller, raw: readonly unknown[], runId: string | null, now = Date.now()): Promise<EventResult[]> {
+  /**
+   * `autoSeq`: each event takes its run's next sequence number when stored, whatever
+   * its `seq` says (events made from OTLP spans, which have no sequence of their own).
+   */
+  async ingest(caller: IngestCaller, raw: readonly unknown[], runId: string | null, now = Date.now(), autoSeq = false): Promise<EventResult[]> {
     const results: Array<EventResult | undefined> = new Array(raw.length);
     const accepted: Array<{ index: number; input: TraceEventInput }> = [];
     for (let index = 0; index < raw.length; index++) {
@@ -78,7 +87,7 @@ export class TraceIngest {
       }
       const prepared = await this.#prepare(caller, e, run, now);
       if ('code' in prepared) results[index] = { index, status: 'rejected', seq: e.seq, error: prepared };
-      else accepted.push({ index, input: prepared });
+      else accepted.push({ index, input: autoSeq ? { ...prepared, autoSeq } : prepared });
     }
     const outcomes = accepted.length > 0 ? await this.committer.commit(accepted.map((a) => a.input)) : [];
     accepted.forEach(({ index, input }, i) => {
@@ -94,13 +103,15 @@ export class TraceIngest {
   }
 
   async #prepare(caller: IngestCaller, e: TraceEventBody, runId: string, now: number): Promise<TraceEventInput | EventProblem> {
+    const tool = (e.payload as { tool?: unknown }).tool;
+    const denied = caller.authorize?.(runId, { type: e.type, actor: e.actor, tool: typeof tool === 'string' ? tool : '' });
+    if (denied) return { code: 'policy_denied', message: denied };
     const flags: string[] = [];
     const meta: Record<string, unknown> = { by: caller.principalId };
     const agentId = e.meta?.agent_id ?? caller.agentId;
     if (agentId) meta.agent_id = agentId;
     if (e.meta?.signature) meta.signature = e.meta.signature;
     if (this.guard) {
-      const tool = (e.payload as { tool?: unknown }).tool;
       const target = { orgId: caller.orgId, projectId: caller.projectId, route: '/api/v1/trace-events', model: null, tool: typeof tool === 'string' ? tool : null, direction: 'request' as const };
       // Injection is scored in what an agent reads (tool results, users' words), not in what its model wrote.
       const reads = e.type === 'action_response' || e.actor === 'user' || e.actor === 'tool';

@@ -86,7 +86,7 @@ export const FinalizeRun = Type.Object({ status: Type.Union([Type.Literal('compl
 
 /** Why one event of a batch was refused: a code, the field (a JSON pointer into the event) and a sentence. */
 export interface EventProblem {
-  code: 'invalid_event' | 'run_not_found' | 'content_blocked' | 'payload_too_large';
+  code: 'invalid_event' | 'run_not_found' | 'content_blocked' | 'payload_too_large' | 'policy_denied';
   field?: string;
   message: string;
 }

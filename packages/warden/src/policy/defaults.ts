@@ -36,5 +36,13 @@ permit (
   resource
 )
 when { principal.roles.containsAny([${roleList}]) };
+
+@id("warden.default.traces")
+permit (
+  principal,
+  action == Warden::Action::"trace:ingest",
+  resource
+)
+when { principal.roles.containsAny([${roleList}]) };
 `,
 });

@@ -1,4 +1,4 @@
-export { PolicyEngine } from './engine.js';
+export { denialCause, PolicyEngine } from './engine.js';
 export type { LoadResult, PolicyEngineOptions, PolicyEngineStats } from './engine.js';
 export { PolicyFiles } from './files.js';
 export type { PolicyFilesListener, PolicyFilesOptions, PolicyFilesSnapshot } from './files.js';

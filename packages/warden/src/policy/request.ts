@@ -34,11 +34,12 @@ export function decisionKey(req: AuthzRequest): string {
   const { principal: p, resource: r, context: c = {} } = req;
   const now = Number.isFinite(c.now) ? c.now! : Date.now();
   const args = c.arguments === undefined ? '' : JSON.stringify(c.arguments);
+  const event = c.event === undefined ? '' : `${c.event.type}\u0001${c.event.actor}\u0001${c.event.tool}`;
   // One template literal (not an array join): this runs on every proxied call.
   const key =
     `${p.type}\u0000${p.id}\u0000${p.orgId}\u0000${p.projectId ?? ''}\u0000${p.roles.join(',')}\u0000${req.action}\u0000` +
     `${r.type}\u0000${r.id}\u0000${r.provider ?? ''}\u0000${r.server ?? ''}\u0000${Math.floor(now / 60_000)}\u0000` +
-    `${c.clientIp ?? ''}\u0000${c.risk ?? 0}\u0000${c.route ?? ''}\u0000${c.stream === true ? 1 : 0}\u0000${args}`;
+    `${c.clientIp ?? ''}\u0000${c.risk ?? 0}\u0000${c.route ?? ''}\u0000${c.stream === true ? 1 : 0}\u0000${args}\u0000${event}`;
   return key.length > MAX_PLAIN_KEY_LENGTH ? `#${createHash('sha256').update(key).digest('base64')}` : key;
 }
 
@@ -90,6 +91,7 @@ export function buildContext(ctx: AuthzContext): Context {
     stream: ctx.stream === true,
   };
   if (cedarAcceptsIp(clientIp)) context.ip = { __extn: { fn: 'ip', arg: clientIp } };
+  if (ctx.event) context.event = { type: ctx.event.type, actor: ctx.event.actor, tool: ctx.event.tool };
   if (ctx.arguments !== undefined && ctx.arguments !== null && typeof ctx.arguments === 'object') {
     // MCP arguments are an object; anything else is treated as "no named arguments".
     context.arguments = Array.isArray(ctx.arguments) ? {} : recordValue(ctx.arguments, 0);

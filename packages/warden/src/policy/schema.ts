@@ -43,6 +43,7 @@ export const WARDEN_CEDAR_SCHEMA = `namespace Warden {
   entity Model = { provider: String };
   entity McpServer;
   entity Tool in [McpServer] = { server: String };
+  entity Run;
 
   type Time = { hour: Long, minute: Long, weekday: Long, epoch: Long };
 
@@ -54,6 +55,7 @@ export const WARDEN_CEDAR_SCHEMA = `namespace Warden {
     route: String,
     stream: Bool,
     arguments?: {},
+    event?: { type: String, actor: String, tool: String },
   };
 
   action "llm:call" appliesTo {
@@ -73,13 +75,20 @@ export const WARDEN_CEDAR_SCHEMA = `namespace Warden {
     resource: Tool,
     context: RequestContext,
   };
+
+  // Storing one trace event (or an event made from an OTLP span) in a run.
+  action "trace:ingest" appliesTo {
+    principal: [Key, User, Agent],
+    resource: Run,
+    context: RequestContext,
+  };
 }
 `;
 
 export const CEDAR_NAMESPACE = 'Warden';
 
 export type PrincipalType = 'Key' | 'User' | 'Agent';
-export type ResourceType = 'Model' | 'McpServer' | 'Tool';
+export type ResourceType = 'Model' | 'McpServer' | 'Tool' | 'Run';
 
 /** Which resource type each action applies to; mirrors the schema above. */
 export const ACTION_RESOURCE: Readonly<Record<string, ResourceType>> = Object.freeze({
@@ -88,6 +97,7 @@ export const ACTION_RESOURCE: Readonly<Record<string, ResourceType>> = Object.fr
   'tools/call': 'Tool',
   'resources/read': 'McpServer',
   'prompts/get': 'McpServer',
+  'trace:ingest': 'Run',
 });
 
 export const PRINCIPAL_TYPES: readonly PrincipalType[] = ['Key', 'User', 'Agent'];

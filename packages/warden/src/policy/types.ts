@@ -36,6 +36,8 @@ export interface AuthzContext {
   stream?: boolean;
   /** Tool-call arguments (arbitrary JSON). */
   arguments?: Record<string, unknown>;
+  /** For trace:ingest: the event's type, actor and tool ("" when it names none). */
+  event?: { type: string; actor: string; tool: string };
 }
 
 export interface AuthzRequest {

@@ -26,7 +26,7 @@ export type {
 } from './types.js';
 export { ROLES } from './types.js';
 export { newRun } from './traces.js';
-export type { AppendOutcome, ProgressRecord, RunPage, RunQuery, RunRecord, RunStatus, TraceEventInput, TraceEventRecord, TraceStore } from './traces.js';
+export type { AppendOutcome, ProgressRecord, RunPage, RunQuery, RunRecord, RunStatus, SpanRecord, TraceEventInput, TraceEventRecord, TraceStore } from './traces.js';
 export { StorageError, type StorageErrorCode } from './event-log.js';
 export type { StorageLogger } from './key-revision-listener.js';
 export { isPrivateToOneConnection, redactUrl } from './url.js';

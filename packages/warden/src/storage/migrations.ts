@@ -293,6 +293,33 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
         await db.schema.createIndex('run_progress_run').on('run_progress').columns(['org_id', 'run_id', 't']).execute();
       },
     },
+    '0006_spans': {
+      async up(db) {
+        await db.schema
+          .createTable('spans')
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('trace_id', 'text', (c) => c.notNull())
+          .addColumn('span_id', 'text', (c) => c.notNull())
+          .addColumn('parent_span_id', 'text')
+          .addColumn('run_id', 'text')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('kind', 'integer', (c) => c.notNull())
+          .addColumn('start_ns', 'text', (c) => c.notNull())
+          .addColumn('end_ns', 'text', (c) => c.notNull())
+          .addColumn('status_code', 'integer', (c) => c.notNull())
+          .addColumn('status_message', 'text')
+          .addColumn('attributes', 'text', (c) => c.notNull())
+          .addColumn('events', 'text')
+          .addColumn('links', 'text')
+          .addColumn('resource', 'text')
+          .addColumn('scope', 'text')
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          // A re-sent span (an exporter's retry) is the same span: stored once.
+          .addPrimaryKeyConstraint('spans_pk', ['org_id', 'trace_id', 'span_id'])
+          .execute();
+        await db.schema.createIndex('spans_run').on('spans').columns(['org_id', 'run_id']).execute();
+      },
+    },
   };
 }
 

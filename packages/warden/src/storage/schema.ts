@@ -152,6 +152,31 @@ export interface Database {
   runs: RunsTable;
   trace_events: TraceEventsTable;
   run_progress: RunProgressTable;
+  spans: SpansTable;
+}
+
+/** OpenTelemetry spans received over OTLP, kept as sent (GenAI ones also become trace events). */
+export interface SpansTable {
+  org_id: string;
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  /** The run the span's trace was mapped to, when the span follows the GenAI conventions. */
+  run_id: string | null;
+  name: string;
+  kind: number;
+  /** Unix nanoseconds as decimal text: exact (beyond a double's 2^53) and, at 19 digits, ordered as text. */
+  start_ns: string;
+  end_ns: string;
+  status_code: number;
+  status_message: string | null;
+  /** JSON text: attributes as an object; events and links as arrays; the resource's attributes; the scope. */
+  attributes: string;
+  events: string | null;
+  links: string | null;
+  resource: string | null;
+  scope: string | null;
+  received_at: number;
 }
 
 export interface RunProgressTable {

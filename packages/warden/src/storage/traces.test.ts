@@ -44,6 +44,33 @@ describe.each([sqliteBackend(), postgresBackend()])('$name trace store', (backen
     expect(await traces.finalizeRun('org-b', r.id, 'failed', 1)).toBeUndefined();
   });
 
+  it('gives events without a sequence of their own (autoSeq) the next numbers of their run, unflagged', async () => {
+    const { traces } = await fresh();
+    const r = run();
+    await traces.createRun(r);
+    await traces.appendTraceEvents([ev(r.id, 1), ev(r.id, 2)]);
+    const auto = (key: string) => ev(r.id, 0, { idempotencyKey: key, autoSeq: true });
+    expect(await traces.appendTraceEvents([auto('s1'), auto('s2'), auto('s1')])).toEqual([{ status: 'stored', flags: [] }, { status: 'stored', flags: [] }, { status: 'duplicate' }]);
+    expect(await traces.appendTraceEvents([auto('s3')])).toEqual([{ status: 'stored', flags: [] }]);
+    const stored = await traces.runEvents('org-a', r.id, 10);
+    expect(stored.map((e) => [e.seq, e.idempotencyKey])).toEqual([[1, `${r.id}:1`], [2, `${r.id}:2`], [3, 's1'], [4, 's2'], [5, 's3']]);
+    expect((await traces.getRun('org-a', r.id))?.lastSeq).toBe(5);
+  });
+
+  it('keeps spans once each, per org, and reads a trace and a run as their spans by start', async () => {
+    const { traces } = await fresh();
+    const span = (spanId: string, start: string, over: Record<string, unknown> = {}) => ({
+      orgId: 'org-a', traceId: 'ab'.repeat(16), spanId, parentSpanId: null, runId: null, name: spanId, kind: 1, startNs: start, endNs: start,
+      statusCode: 0, statusMessage: null, attributes: { k: 'v' }, events: [], links: [], resource: { 'service.name': 's' }, scope: { name: 'x' }, receivedAt: 1, ...over,
+    });
+    expect(await traces.appendSpans([span('b', '1764662400000000002', { runId: 'r1' }), span('a', '1764662400000000001'), span('c', '1764662400000000003', { orgId: 'org-b' })])).toBe(3);
+    expect(await traces.appendSpans([span('a', '1764662400000000001', { name: 'changed' })])).toBe(0);
+    expect((await traces.traceSpans('org-a', 'ab'.repeat(16), 10)).map((x) => [x.spanId, x.name])).toEqual([['a', 'a'], ['b', 'b']]);
+    expect((await traces.runSpans('org-a', 'r1', 10)).map((x) => x.spanId)).toEqual(['a', 'b']);
+    expect(await traces.runSpans('org-b', 'r1', 10)).toEqual([]);
+    expect((await traces.traceSpans('org-a', 'ab'.repeat(16), 1))[0]).toEqual(span('a', '1764662400000000001'));
+  });
+
   it('stores a batch, drops retried events by idempotency key, and flags gaps, repeats and late arrivals', async () => {
     const { traces } = await fresh();
     const r = run();

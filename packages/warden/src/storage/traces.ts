@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { WardenError } from '../errors/index.js';
-import type { Database, RunsTable, TraceEventsTable } from './schema.js';
+import type { Database, RunsTable, SpansTable, TraceEventsTable } from './schema.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed';
 
@@ -51,6 +51,11 @@ export interface TraceEventInput {
   tokensIn: number;
   tokensOut: number;
   costUsd: number;
+  /**
+   * Take the next sequence number of the run when stored (`seq` is ignored):
+   * for events made from spans (OTLP), which carry no sequence of their own.
+   */
+  autoSeq?: boolean;
 }
 
 export interface TraceEventRecord {
@@ -104,6 +109,29 @@ export interface ProgressRecord {
   step: string | null;
 }
 
+/** An OpenTelemetry span as kept: ids in lowercase hex, times in Unix nanoseconds (decimal text). */
+export interface SpanRecord {
+  orgId: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  runId: string | null;
+  name: string;
+  /** OTLP SpanKind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  kind: number;
+  startNs: string;
+  endNs: string;
+  /** OTLP StatusCode: 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+  statusMessage: string | null;
+  attributes: Record<string, unknown>;
+  events: unknown[];
+  links: unknown[];
+  resource: Record<string, unknown> | null;
+  scope: { name?: string; version?: string } | null;
+  receivedAt: number;
+}
+
 /** What happened to one event of a batch, in the batch's order. */
 export type AppendOutcome = { status: 'stored'; flags: string[] } | { status: 'duplicate' } | { status: 'run_not_found' };
 
@@ -147,6 +175,12 @@ export interface TraceStore {
   runEvents(orgId: string, runId: string, limit: number, after?: { seq: number; id: number }): Promise<TraceEventRecord[]>;
   /** Whether an event of this run holds the blob reference. */
   hasBlob(orgId: string, runId: string, ref: string): Promise<boolean>;
+  /** Stores spans; one already stored (same org, trace and span id) is left as it is. Resolves with how many were new, once committed. */
+  appendSpans(spans: readonly SpanRecord[]): Promise<number>;
+  /** A trace's spans by start time, at most `limit`. */
+  traceSpans(orgId: string, traceId: string, limit: number): Promise<SpanRecord[]>;
+  /** The spans of every trace that has a span mapped to the run, by start time, at most `limit`. */
+  runSpans(orgId: string, runId: string, limit: number): Promise<SpanRecord[]>;
 }
 
 /** What a transaction reads before it decides: the runs (by `runKey`), the keys and the sequence numbers already stored. */
@@ -193,7 +227,7 @@ export function batchRuns(events: readonly TraceEventInput[]): Array<[string, st
 export function seqCandidates(events: readonly TraceEventInput[], runs: AppendState['runs']): TraceEventInput[] {
   return events.filter((e) => {
     const last = runs.get(runKey(e.orgId, e.runId))?.lastSeq;
-    return last !== null && last !== undefined && e.seq <= last;
+    return !e.autoSeq && last !== null && last !== undefined && e.seq <= last;
   });
 }
 
@@ -222,20 +256,21 @@ export function planAppend(events: readonly TraceEventInput[], state: AppendStat
     let d = deltas.get(rk);
     if (!d) deltas.set(rk, (d = { orgId: e.orgId, runId: e.runId, lastSeq: run.lastSeq, events: 0, errors: 0, flagged: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 }));
     const flags = [...e.flags];
-    const sk = seqKey(e.orgId, e.runId, e.seq);
+    const seq = e.autoSeq ? (d.lastSeq ?? 0) + 1 : e.seq;
+    const sk = seqKey(e.orgId, e.runId, seq);
     if (seqs.has(sk)) flags.push('duplicate_seq');
-    else if (d.lastSeq !== null && e.seq < d.lastSeq) flags.push('out_of_order');
-    else if (e.seq > (d.lastSeq ?? 0) + 1) flags.push('gap');
+    else if (d.lastSeq !== null && seq < d.lastSeq) flags.push('out_of_order');
+    else if (seq > (d.lastSeq ?? 0) + 1) flags.push('gap');
     if (run.status !== 'running') flags.push('after_finalize');
     seqs.add(sk);
-    d.lastSeq = Math.max(d.lastSeq ?? e.seq, e.seq);
+    d.lastSeq = Math.max(d.lastSeq ?? seq, seq);
     d.events++;
     if (e.type === 'error') d.errors++;
     if (flags.length > 0) d.flagged++;
     d.tokensIn += e.tokensIn;
     d.tokensOut += e.tokensOut;
     d.costUsd += e.costUsd;
-    rows.push({ input: e, flags });
+    rows.push({ input: seq === e.seq ? e : { ...e, seq }, flags });
     outcomes.push({ status: 'stored', flags });
   }
   return { rows, outcomes, deltas };
@@ -294,6 +329,53 @@ export const TRACE_EVENT_COLUMNS = ['org_id', 'run_id', 'seq', 't', 'actor', 'ty
 export function traceEventValues(row: AppendPlan['rows'][number]): unknown[] {
   const e = row.input;
   return [e.orgId, e.runId, e.seq, e.t, e.actor, e.type, e.payload, e.blob, e.meta, e.idempotencyKey, row.flags.length ? row.flags.join(',') : null, e.receivedAt];
+}
+
+const SPAN_CHUNK = 500;
+const json = (v: unknown): string | null => (v === null || (Array.isArray(v) && v.length === 0) ? null : JSON.stringify(v));
+
+function spanToRow(s: SpanRecord): Selectable<SpansTable> {
+  return {
+    org_id: s.orgId,
+    trace_id: s.traceId,
+    span_id: s.spanId,
+    parent_span_id: s.parentSpanId,
+    run_id: s.runId,
+    name: s.name,
+    kind: s.kind,
+    start_ns: s.startNs,
+    end_ns: s.endNs,
+    status_code: s.statusCode,
+    status_message: s.statusMessage,
+    attributes: JSON.stringify(s.attributes),
+    events: json(s.events),
+    links: json(s.links),
+    resource: json(s.resource),
+    scope: json(s.scope),
+    received_at: s.receivedAt,
+  };
+}
+
+function rowToSpan(r: Selectable<SpansTable>): SpanRecord {
+  return {
+    orgId: r.org_id,
+    traceId: r.trace_id,
+    spanId: r.span_id,
+    parentSpanId: r.parent_span_id,
+    runId: r.run_id,
+    name: r.name,
+    kind: Number(r.kind),
+    startNs: r.start_ns,
+    endNs: r.end_ns,
+    statusCode: Number(r.status_code),
+    statusMessage: r.status_message,
+    attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+    events: r.events ? (JSON.parse(r.events) as unknown[]) : [],
+    links: r.links ? (JSON.parse(r.links) as unknown[]) : [],
+    resource: r.resource ? (JSON.parse(r.resource) as Record<string, unknown>) : null,
+    scope: r.scope ? (JSON.parse(r.scope) as SpanRecord['scope']) : null,
+    receivedAt: Number(r.received_at),
+  };
 }
 
 function rowToTraceEvent(r: Selectable<TraceEventsTable>): TraceEventRecord {
@@ -381,6 +463,39 @@ export abstract class KyselyTraceStore implements TraceStore {
   async hasBlob(orgId: string, runId: string, ref: string): Promise<boolean> {
     const row = await this.db.selectFrom('trace_events').select('id').where('org_id', '=', orgId).where('run_id', '=', runId).where('blob', '=', ref).limit(1).executeTakeFirst();
     return row !== undefined;
+  }
+
+  async appendSpans(spans: readonly SpanRecord[]): Promise<number> {
+    let stored = 0;
+    for (let i = 0; i < spans.length; i += SPAN_CHUNK) {
+      const rows = spans.slice(i, i + SPAN_CHUNK).map(spanToRow);
+      const res = await this.db
+        .insertInto('spans')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['org_id', 'trace_id', 'span_id']).doNothing())
+        .executeTakeFirst();
+      stored += Number(res.numInsertedOrUpdatedRows ?? 0);
+    }
+    return stored;
+  }
+
+  async traceSpans(orgId: string, traceId: string, limit: number): Promise<SpanRecord[]> {
+    const rows = await this.db.selectFrom('spans').selectAll().where('org_id', '=', orgId).where('trace_id', '=', traceId).orderBy('start_ns').orderBy('span_id').limit(limit).execute();
+    return rows.map(rowToSpan);
+  }
+
+  async runSpans(orgId: string, runId: string, limit: number): Promise<SpanRecord[]> {
+    const traces = this.db.selectFrom('spans').select('trace_id').where('org_id', '=', orgId).where('run_id', '=', runId);
+    const rows = await this.db
+      .selectFrom('spans')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('trace_id', 'in', traces)
+      .orderBy('start_ns')
+      .orderBy('span_id')
+      .limit(limit)
+      .execute();
+    return rows.map(rowToSpan);
   }
 
   async runEvents(orgId: string, runId: string, limit: number, after?: { seq: number; id: number }): Promise<TraceEventRecord[]> {

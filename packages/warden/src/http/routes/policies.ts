@@ -34,7 +34,7 @@ const Evaluate = Type.Object(
     action: Type.String({ minLength: 1 }),
     resource: Type.Object(
       {
-        type: Type.Union([Type.Literal('Model'), Type.Literal('McpServer'), Type.Literal('Tool')]),
+        type: Type.Union([Type.Literal('Model'), Type.Literal('McpServer'), Type.Literal('Tool'), Type.Literal('Run')]),
         id: Type.String({ minLength: 1 }),
         provider: Type.Optional(Type.String()),
         server: Type.Optional(Type.String()),
@@ -50,6 +50,7 @@ const Evaluate = Type.Object(
           route: Type.Optional(Type.String()),
           stream: Type.Optional(Type.Boolean()),
           arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          event: Type.Optional(Type.Object({ type: Type.String({ maxLength: 200 }), actor: Type.String({ maxLength: 200 }), tool: Type.String({ maxLength: 200 }) }, { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),
@@ -156,7 +157,7 @@ export function policyRoutes(deps: ServerDeps) {
         principal,
         action: b.action,
         resource: b.resource,
-        context: { now, clientIp: b.context?.client_ip ?? null, risk: b.context?.risk ?? 0, route: b.context?.route ?? '', stream: b.context?.stream ?? false, ...(b.context?.arguments ? { arguments: b.context.arguments } : {}) },
+        context: { now, clientIp: b.context?.client_ip ?? null, risk: b.context?.risk ?? 0, route: b.context?.route ?? '', stream: b.context?.stream ?? false, ...(b.context?.arguments ? { arguments: b.context.arguments } : {}), ...(b.context?.event ? { event: b.context.event } : {}) },
       });
       const draft = request.warden.draft;
       draft.kind = 'policy.evaluate';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { addDetail } from '../../events/index.js';
 import { keyAllowsModel } from '../../identity/index.js';
-import type { AuthzDecision } from '../../policy/index.js';
+import { type AuthzDecision, denialCause } from '../../policy/index.js';
 import { PROXY_ROUTES, type Provider, type ProxyRoute, type UpstreamAnswer } from '../../proxy/index.js';
 import { answerGuard, inspectLlmRequest, requestRisk } from '../guard.js';
 import { limitRequest } from '../limits.js';
@@ -80,8 +80,7 @@ function handle(route: ProxyRoute, request: FastifyRequest, reply: FastifyReply,
   if (guarded && guarded.findings.length) addDetail(draft, { guard: { action: guarded.action, types: [...new Set(guarded.findings.map((f) => f.type))] } });
   deps.decisionEvent(request, 'llm:call', { type: 'Model', id: model }, verdict);
   if (verdict.decision === 'deny') {
-    const by = verdict.reason === 'error' ? ` (${verdict.errors[0] ?? 'the decision failed'})` : verdict.policyIds.length ? ` (policy ${verdict.policyIds.join(', ')})` : ' (no policy permits it)';
-    throw new WardenError('policy_denied', `A policy does not allow this call to "${model}"${by}.`);
+    throw new WardenError('policy_denied', `A policy does not allow this call to "${model}"${denialCause(verdict)}.`);
   }
   // A redacted body is what goes upstream.
   const upstreamBody = guarded?.redacted ? Buffer.from(JSON.stringify(json)) : raw;

@@ -3,13 +3,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WardenError } from '../../errors/index.js';
 import { CreateRun, evaluateRun, EventBatch, FinalizeRun, type EventResult, type IngestCaller } from '../../ingest/index.js';
+import { spanTree } from '../../otlp/index.js';
+import { denialCause } from '../../policy/index.js';
 import { securityEvent } from '../context.js';
 import { newRun, type RunRecord, type RunStatus } from '../../storage/index.js';
+import { requestRisk } from '../guard.js';
 import type { ServerDeps } from '../server.js';
 import { orgOf, principalOf } from './scope.js';
 
 const STATUSES = new Set<RunStatus>(['running', 'completed', 'failed']);
-const TracePage = Type.Object({ limit: Type.Optional(Type.String({ maxLength: 10 })), cursor: Type.Optional(Type.String({ maxLength: 200 })), org_id: Type.Optional(Type.String({ maxLength: 500 })) });
+const TracePage = Type.Object({ view: Type.Optional(Type.Union([Type.Literal('events'), Type.Literal('tree')])), limit: Type.Optional(Type.String({ maxLength: 10 })), cursor: Type.Optional(Type.String({ maxLength: 200 })), org_id: Type.Optional(Type.String({ maxLength: 500 })) });
 
 function traceCursor(cursor: string): { seq: number; id: number } {
   try {
@@ -19,6 +22,12 @@ function traceCursor(cursor: string): { seq: number; id: number } {
     // fall through
   }
   throw new WardenError('invalid_cursor');
+}
+/** A trace read's page size: 1,000 by default, at most 10,000 events or spans. */
+function traceLimit(v: string | undefined): number {
+  const limit = v === undefined ? 1000 : Number(v);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new WardenError('invalid_request', 'limit is an integer from 1 to 10000.');
+  return limit;
 }
 /** One value per parameter: a repeated one (?agent=a&agent=b) is refused, not passed on as a list. */
 const Param = Type.String({ maxLength: 500 });
@@ -55,6 +64,41 @@ function publicRun(r: RunRecord): Record<string, unknown> {
 }
 
 /**
+ * Who is ingesting, with the policy check on each event: Cedar `trace:ingest`
+ * on the run, with the event's type, actor and tool and the request's risk in
+ * the context. A denial refuses that event alone and is recorded like any
+ * policy decision (config.policy.decision_events).
+ */
+export function ingestCaller(request: FastifyRequest, deps: ServerDeps): IngestCaller {
+  const p = principalOf(request);
+  const ctx = request.warden;
+  const risk = Math.round(requestRisk(request, deps.limits.risk).score * 100) / 100;
+  const decided = new Map<string, string | null>();
+  return {
+    orgId: orgOf(request),
+    projectId: p.projectId,
+    principalId: p.id,
+    agentId: p.agentId,
+    // One decision per distinct run, type, actor and tool in a request: a batch is mostly alike.
+    authorize: (runId, event) => {
+      const key = `${runId}\u0000${event.type}\u0000${event.actor}\u0000${event.tool}`;
+      let answer = decided.get(key);
+      if (answer !== undefined) return answer;
+      const verdict = deps.policies.engine.decide({
+        principal: p,
+        action: 'trace:ingest',
+        resource: { type: 'Run', id: runId },
+        context: { now: ctx.ts, clientIp: request.ip, route: ctx.route, risk, event },
+      });
+      deps.decisionEvent(request, 'trace:ingest', { type: 'Run', id: runId }, verdict);
+      answer = verdict.decision === 'allow' ? null : `A policy does not allow storing this ${event.type} event in run "${runId}"${denialCause(verdict)}.`;
+      decided.set(key, answer);
+      return answer;
+    },
+  };
+}
+
+/**
  * 202 when every event is committed (stored now, or already stored: a retry);
  * 207 with the same per-event results when any was refused. Either way the
  * accepted events are committed before the answer is sent.
@@ -71,10 +115,7 @@ export function runRoutes(deps: ServerDeps) {
   const traces = deps.storage.traces;
   return async function register(app: FastifyInstance): Promise<void> {
     const needs = (permission: 'runs:read' | 'runs:write') => ({ config: { permission } });
-    const callerOf = (request: FastifyRequest): IngestCaller => {
-      const p = principalOf(request);
-      return { orgId: orgOf(request), projectId: p.projectId, principalId: p.id, agentId: p.agentId };
-    };
+    const callerOf = (request: FastifyRequest) => ingestCaller(request, deps);
     const runOf = async (request: FastifyRequest): Promise<RunRecord> => {
       const { id } = request.params as { id: string };
       const run = await traces.getRun(orgOf(request), id);
@@ -157,8 +198,12 @@ export function runRoutes(deps: ServerDeps) {
     app.get('/api/v1/runs/:id/trace', { ...needs('runs:read'), schema: { querystring: TracePage } }, async (request) => {
       const run = await runOf(request);
       const q = request.query as Static<typeof TracePage>;
-      const limit = q.limit === undefined ? 1000 : Number(q.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new WardenError('invalid_request', 'limit is an integer from 1 to 10000.');
+      const limit = traceLimit(q.limit);
+      // The span-shaped view: every span of the run's traces, as trees (OTLP data; runs sent as events have none).
+      if (q.view === 'tree') {
+        const spans = await traces.runSpans(run.orgId, run.id, limit + 1);
+        return { run: publicRun(run), truncated: spans.length > limit, span_count: Math.min(spans.length, limit), spans: spanTree(spans.slice(0, limit)) };
+      }
       const events = await traces.runEvents(run.orgId, run.id, limit + 1, q.cursor === undefined ? undefined : traceCursor(q.cursor));
       const page = events.slice(0, limit);
       const last = page.at(-1);
@@ -177,6 +222,16 @@ export function runRoutes(deps: ServerDeps) {
           received_at: new Date(e.receivedAt).toISOString(),
         })),
       };
+    });
+
+    app.get('/api/v1/traces/:trace_id', { ...needs('runs:read'), schema: { querystring: TracePage } }, async (request) => {
+      const { trace_id: traceId } = request.params as { trace_id: string };
+      if (!/^[0-9a-f]{32}$/.test(traceId)) throw new WardenError('invalid_request', 'A trace id is 32 lowercase hex digits.');
+      const q = request.query as Static<typeof TracePage>;
+      const limit = traceLimit(q.limit);
+      const spans = await traces.traceSpans(orgOf(request), traceId, limit + 1);
+      if (spans.length === 0) throw new WardenError('not_found', 'Your organization has no spans of this trace.');
+      return { trace_id: traceId, truncated: spans.length > limit, span_count: Math.min(spans.length, limit), spans: spanTree(spans.slice(0, limit)) };
     });
 
     // A large payload, only through a run of the caller's org that holds its reference.

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { WardenError } from '../../errors/index.js';
+import { jsonTexts, Redactor } from '../../guard/index.js';
+import { decodeJson, decodeProtobuf, exportResponse, isGenAi, runOf, spanEvents, type MappedRun, type OtlpSpan } from '../../otlp/index.js';
+import { newRun, type SpanRecord } from '../../storage/index.js';
+import { isProtobuf } from '../render-error.js';
+import { inflate, type ServerDeps } from '../server.js';
+import { ingestCaller } from './runs.js';
+import { orgOf, principalOf } from './scope.js';
+
+/**
+ * The OpenTelemetry receiver: OTLP/HTTP trace exports at POST /v1/traces,
+ * in protobuf or JSON, gzipped or not, with the same keys and signatures as
+ * every other route. Every span is kept; GenAI spans also become runs and
+ * trace events (otlp/genai.ts). The answer is sent once both are committed,
+ * in the request's encoding; an error is a google.rpc.Status, and under
+ * backpressure a 503 or 429 with Retry-After, which exporters retry.
+ */
+export function otlpRoutes(deps: ServerDeps) {
+  const traces = deps.storage.traces;
+  const price = (model: string, tokensIn: number, tokensOut: number) => deps.prices.cost(model, tokensIn, tokensOut);
+  return async function register(app: FastifyInstance): Promise<void> {
+    app.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (request, body, done) => {
+      inflate(request, body as Buffer, deps.config.server.body_limit_bytes, done);
+    });
+
+    /** Guardrails over the attributes of a span, its events and its links, in place: a finding whose action is block refuses the span. */
+    const inspect = (request: FastifyRequest, span: OtlpSpan, genAi: boolean): string | null => {
+      if (!deps.guard) return null;
+      const p = principalOf(request);
+      const tool = span.attributes['gen_ai.tool.name'];
+      const target = { orgId: orgOf(request), projectId: p.projectId, route: '/v1/traces', model: null, tool: typeof tool === 'string' ? tool : null, direction: 'request' as const };
+      const source = span.attributes['gen_ai.operation.name'] === 'execute_tool' ? 'tool_result' : 'user';
+      const verdict = deps.guard.inspectTexts(jsonTexts({ attributes: span.attributes, events: span.events.map((e) => e.attributes), links: span.links.map((l) => l.attributes) }, source), target, new Redactor(), genAi);
+      if (verdict.action === 'block') return verdict.blocked.join(', ');
+      if (verdict.findings.length > 0) span.attributes['warden.guard.findings'] = verdict.findings.map((f) => ({ type: f.type, where: f.where, hash: f.hash, preview: f.preview }));
+      return null;
+    };
+
+    app.post('/v1/traces', { config: { permission: 'runs:write', otlp: true } }, async (request, reply) => {
+      const protobufEncoded = isProtobuf(request);
+      if (!protobufEncoded && typeof request.body !== 'object') throw new WardenError('unsupported_media_type', 'OTLP/HTTP bodies are application/x-protobuf or application/json.');
+      const spans = protobufEncoded ? decodeProtobuf(request.body as Buffer) : decodeJson(request.body);
+      const orgId = orgOf(request);
+      const p = principalOf(request);
+      const now = Date.now();
+
+      const refused: string[] = [];
+      const kept: OtlpSpan[] = [];
+      for (const span of spans) {
+        const blocked = inspect(request, span, isGenAi(span));
+        if (blocked) refused.push(`span ${span.spanId}: a guardrail blocked it (${blocked})`);
+        else kept.push(span);
+      }
+
+      // A trace's conversation (or explicit run) names the run of all its GenAI spans.
+      const conversations = new Map<string, string>();
+      for (const s of kept) {
+        const c = s.attributes['warden.run.id'] ?? s.attributes['gen_ai.conversation.id'];
+        if (typeof c === 'string' && c && !conversations.has(s.traceId)) conversations.set(s.traceId, c);
+      }
+      const runs = new Map<string, MappedRun>();
+      const runOfTrace = new Map<string, string>();
+      const events: ReturnType<typeof spanEvents> = [];
+      for (const s of kept) {
+        if (!isGenAi(s)) continue;
+        const run = runOf(s, conversations.get(s.traceId));
+        if (!runs.has(run.id)) runs.set(run.id, run);
+        runOfTrace.set(s.traceId, run.id);
+        events.push(...spanEvents(s, runs.get(run.id)!, price));
+      }
+      for (const run of runs.values()) {
+        await traces.createRun(newRun({ id: run.id, orgId, projectId: p.projectId, agent: run.agent, metadata: run.metadata, createdBy: p.id, createdAt: now }));
+      }
+      const records: SpanRecord[] = kept.map((s) => ({
+        orgId,
+        traceId: s.traceId,
+        spanId: s.spanId,
+        parentSpanId: s.parentSpanId,
+        runId: isGenAi(s) ? runOf(s, conversations.get(s.traceId)).id : (runOfTrace.get(s.traceId) ?? null),
+        name: s.name,
+        kind: s.kind,
+        startNs: s.startNs,
+        endNs: s.endNs,
+        statusCode: s.status.code,
+        statusMessage: s.status.message,
+        attributes: s.traceState ? { ...s.attributes, 'w3c.tracestate': s.traceState } : s.attributes,
+        events: s.events,
+        links: s.links,
+        resource: s.resource,
+        scope: s.scope,
+        receivedAt: now,
+      }));
+      await traces.appendSpans(records);
+      // Events in time order within the export, each taking its run's next sequence number.
+      events.sort((a, b) => a.body.t - b.body.t);
+      if (events.length > 0) {
+        const results = await deps.ingest.ingest(ingestCaller(request, deps), events.map((e) => e.body), null, now, true);
+        for (const r of results) if (r.status === 'rejected') refused.push(`event ${events[r.index]!.body.meta.idempotency_key}: ${r.error.message}`);
+      }
+      const rejectedSpans = spans.length - kept.length;
+      const message = refused.slice(0, 20).join('; ');
+      void reply.code(200).type(protobufEncoded ? 'application/x-protobuf' : 'application/json');
+      return exportResponse(rejectedSpans, message, protobufEncoded);
+    });
+  };
+}

@@ -1,0 +1,93 @@
+import type { SpanRecord } from '../storage/index.js';
+
+const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+const STATUSES = ['unset', 'ok', 'error'];
+
+/** A span as read back: its children nested, tokens summed over its subtree. */
+export interface SpanNode {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  kind: string;
+  start: string;
+  end: string;
+  duration_ms: number;
+  status: { code: string; message: string | null };
+  attributes: Record<string, unknown>;
+  events: unknown[];
+  links: unknown[];
+  scope: SpanRecord['scope'];
+  /** The resource's attributes, on the roots only (a trace's spans usually share one). */
+  resource?: Record<string, unknown> | null;
+  run_id: string | null;
+  /** gen_ai.usage.* of this span and every span below it. */
+  usage: { input_tokens: number; output_tokens: number };
+  children: SpanNode[];
+}
+
+const iso = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
+const tokens = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
+
+/**
+ * Spans as trees: each under its parent, siblings by start time. A span whose
+ * parent was not received (or is in another trace) is a root.
+ */
+export function spanTree(spans: readonly SpanRecord[]): SpanNode[] {
+  const nodes = new Map<string, SpanNode>();
+  const key = (trace: string, span: string) => `${trace}/${span}`;
+  for (const s of spans) {
+    const startNs = BigInt(s.startNs);
+    const endNs = BigInt(s.endNs);
+    nodes.set(key(s.traceId, s.spanId), {
+      trace_id: s.traceId,
+      span_id: s.spanId,
+      parent_span_id: s.parentSpanId,
+      name: s.name,
+      kind: KINDS[s.kind] ?? String(s.kind),
+      start: iso(s.startNs),
+      end: iso(s.endNs),
+      duration_ms: endNs > startNs ? Number(endNs - startNs) / 1e6 : 0,
+      status: { code: STATUSES[s.statusCode] ?? String(s.statusCode), message: s.statusMessage },
+      attributes: s.attributes,
+      events: s.events,
+      links: s.links,
+      scope: s.scope,
+      resource: s.resource,
+      run_id: s.runId,
+      usage: {
+        input_tokens: tokens(s.attributes['gen_ai.usage.input_tokens'] ?? s.attributes['gen_ai.usage.prompt_tokens']),
+        output_tokens: tokens(s.attributes['gen_ai.usage.output_tokens'] ?? s.attributes['gen_ai.usage.completion_tokens']),
+      },
+      children: [],
+    });
+  }
+  const roots: SpanNode[] = [];
+  // Spans arrive sorted by start: children are appended in start order.
+  for (const node of nodes.values()) {
+    const parent = node.parent_span_id ? nodes.get(key(node.trace_id, node.parent_span_id)) : undefined;
+    if (parent && parent !== node) {
+      parent.children.push(node);
+      delete node.resource;
+    } else roots.push(node);
+  }
+  const seen = new Set<SpanNode>();
+  const sum = (n: SpanNode): void => {
+    seen.add(n);
+    for (const c of n.children) {
+      sum(c);
+      n.usage.input_tokens += c.usage.input_tokens;
+      n.usage.output_tokens += c.usage.output_tokens;
+    }
+  };
+  for (const r of roots) sum(r);
+  // Spans whose parents form a loop (A under B under A) are reachable from no root: each loop is cut at one span.
+  for (const node of nodes.values()) {
+    if (seen.has(node)) continue;
+    const parent = nodes.get(key(node.trace_id, node.parent_span_id!))!;
+    parent.children = parent.children.filter((c) => c !== node);
+    roots.push(node);
+    sum(node);
+  }
+  return roots;
+}
