@@ -70,12 +70,34 @@ function prepareHotPath(db: BetterSqlite3.Database): HotPath {
   };
 }
 
-/** Trace appends in one IMMEDIATE transaction, on prepared statements: reads, the shared plan, writes. */
+/**
+ * Rows per multi-row INSERT and keys per IN (…) lookup (100 × 12 columns stays far below SQLite's
+ * 32,766 parameters). Statements come in a few sizes only, so few are prepared: a remainder is
+ * inserted in power-of-two parts, and a lookup is padded to a power of two by repeating a key.
+ */
+const INSERT_SIZES = [100, 64, 32, 16, 8, 4, 2, 1];
+const KEYS_PER_LOOKUP = 512;
+const pow2 = (n: number): number => 2 ** Math.ceil(Math.log2(n));
+
+/**
+ * Trace appends in one IMMEDIATE transaction, on prepared statements: reads, the shared plan, writes.
+ * Keys are looked up and rows inserted many per statement (statements cached by size), so a batch
+ * of 100 events crosses into SQLite a few times instead of 200.
+ */
 function prepareTraceAppend(db: BetterSqlite3.Database): (events: readonly TraceEventInput[]) => AppendOutcome[] {
   const run = db.prepare<[string, string], { status: string; last_seq: number | null }>('SELECT status, last_seq FROM runs WHERE org_id = ? AND id = ?');
-  const key = db.prepare<[string, string], number>('SELECT 1 FROM trace_events WHERE org_id = ? AND idempotency_key = ?').pluck();
   const seq = db.prepare<[string, string, number], number>('SELECT 1 FROM trace_events WHERE org_id = ? AND run_id = ? AND seq = ? LIMIT 1').pluck();
-  const insert = db.prepare<unknown[]>(`INSERT INTO trace_events (${TRACE_EVENT_COLUMNS.join(', ')}) VALUES (${TRACE_EVENT_COLUMNS.map(() => '?').join(', ')})`);
+  const sized = <T>(make: (n: number) => T) => {
+    const cache = new Map<number, T>();
+    return (n: number): T => {
+      let stmt = cache.get(n);
+      if (!stmt) cache.set(n, (stmt = make(n)));
+      return stmt;
+    };
+  };
+  const keysIn = sized((n) => db.prepare<unknown[], string>(`SELECT idempotency_key FROM trace_events WHERE org_id = ? AND idempotency_key IN (${'?, '.repeat(n - 1)}?)`).pluck());
+  const row = `(${TRACE_EVENT_COLUMNS.map(() => '?').join(', ')})`;
+  const insertRows = sized((n) => db.prepare<unknown[]>(`INSERT INTO trace_events (${TRACE_EVENT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: n }, () => row).join(', ')}`));
   const update = db.prepare<unknown[]>(
     'UPDATE runs SET last_seq = ?, event_count = event_count + ?, error_count = error_count + ?, flagged_count = flagged_count + ?, ' +
       'tokens_in = tokens_in + ?, tokens_out = tokens_out + ?, cost_usd = cost_usd + ? WHERE org_id = ? AND id = ?',
@@ -86,10 +108,29 @@ function prepareTraceAppend(db: BetterSqlite3.Database): (events: readonly Trace
       const r = run.get(org, id);
       if (r) state.runs.set(runKey(org, id), { status: r.status, lastSeq: r.last_seq });
     }
-    for (const e of events) if (e.idempotencyKey !== null && key.get(e.orgId, e.idempotencyKey) !== undefined) state.keys.add(idemKey(e.orgId, e.idempotencyKey));
+    const keysByOrg = new Map<string, Set<string>>();
+    for (const e of events) {
+      if (e.idempotencyKey === null) continue;
+      let keys = keysByOrg.get(e.orgId);
+      if (!keys) keysByOrg.set(e.orgId, (keys = new Set()));
+      keys.add(e.idempotencyKey);
+    }
+    for (const [org, set] of keysByOrg) {
+      const keys = [...set];
+      for (let i = 0; i < keys.length; i += KEYS_PER_LOOKUP) {
+        const part = keys.slice(i, i + KEYS_PER_LOOKUP);
+        const size = pow2(part.length);
+        while (part.length < size) part.push(part[0]!);
+        for (const found of keysIn(size).all(org, ...part)) state.keys.add(idemKey(org, found));
+      }
+    }
     for (const e of seqCandidates(events, state.runs)) if (seq.get(e.orgId, e.runId, e.seq) !== undefined) state.seqs.add(seqKey(e.orgId, e.runId, e.seq));
     const plan = planAppend(events, state);
-    for (const row of plan.rows) insert.run(...traceEventValues(row));
+    for (let i = 0; i < plan.rows.length; ) {
+      const n = INSERT_SIZES.find((size) => size <= plan.rows.length - i)!;
+      insertRows(n).run(...plan.rows.slice(i, i + n).flatMap(traceEventValues));
+      i += n;
+    }
     for (const d of plan.deltas.values()) update.run(d.lastSeq, d.events, d.errors, d.flagged, d.tokensIn, d.tokensOut, d.costUsd, d.orgId, d.runId);
     return plan.outcomes;
   });
