@@ -51,7 +51,7 @@ export class Spool {
   ) {}
 
   static async open(dir: string, maxBytes: number): Promise<Spool> {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 }); // prompts and tool results: the owner's only
     const spool = new Spool(dir, maxBytes);
     await spool.rescan();
     return spool;
@@ -103,7 +103,7 @@ export class Spool {
       if (this.bytes + data.length > this.maxBytes) return { ok: false, reason: 'full' } as const;
       const name = `${String(this.nextSeq++).padStart(16, '0')}-${randomBytes(4).toString('hex')}.json`;
       const tmp = join(this.dir, `.${name}.tmp`);
-      const fh = await open(tmp, 'wx');
+      const fh = await open(tmp, 'wx', 0o600);
       try {
         await fh.writeFile(data);
         await fh.sync();

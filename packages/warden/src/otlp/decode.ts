@@ -116,13 +116,19 @@ function asArray(v: unknown, where: string): unknown[] {
   return v;
 }
 
-/** Ids: bytes from protobuf, hex text from JSON. Empty (absent) is null. */
-function id(v: unknown, bytes: number, where: string): string | null {
+/** Text for a column of its own: PostgreSQL's text refuses NUL, so it is dropped. */
+const text = (v: unknown): string => (typeof v === 'string' ? v.replaceAll('\u0000', '') : '');
+
+/** Ids: bytes from protobuf, hex text from JSON. Empty (absent) is null; an all-zero parent id (some bridges send it for roots) too. */
+function id(v: unknown, bytes: number, where: string, zeroIsNone = false): string | null {
   if (v === undefined || v === null || v === '') return null;
   const hex = typeof v === 'string' ? v.toLowerCase() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : null;
   if (hex === null || hex.length === 0) return null;
   if (hex.length !== bytes * 2 || !/^[0-9a-f]+$/.test(hex)) throw bad(`${where} is not ${bytes} bytes of hex`);
-  if (/^0+$/.test(hex)) throw bad(`${where} is all zeroes`);
+  if (/^0+$/.test(hex)) {
+    if (zeroIsNone) return null;
+    throw bad(`${where} is all zeroes`);
+  }
   return hex;
 }
 
@@ -134,10 +140,11 @@ function nanos(v: unknown, where: string): string {
   return BigInt(text).toString();
 }
 
+/** A small enum value (span kind, status code): the columns are 32-bit integers. */
 function int(v: unknown, where: string): number {
   if (v === undefined || v === null) return 0;
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw bad(`${where} is not an integer`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1000) throw bad(`${where} is not a known enum value`);
   return n;
 }
 
@@ -172,7 +179,8 @@ function attributes(list: unknown, where: string, depth = 0): Record<string, unk
   for (const [i, item] of asArray(list, where).entries()) {
     const kv = asObject(item, `${where}[${i}]`);
     if (typeof kv.key !== 'string' || kv.key === '') throw bad(`${where}[${i}].key is not a name`);
-    out[kv.key] = anyValue(kv.value, `${where}.${kv.key}`, depth + 1);
+    // defineProperty: a key named __proto__ is an attribute like any other, not the object's prototype.
+    Object.defineProperty(out, kv.key, { value: anyValue(kv.value, `${where}.${kv.key}`, depth + 1), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -197,9 +205,9 @@ function normalise(body: unknown): OtlpSpan[] {
         out.push({
           traceId,
           spanId,
-          parentSpanId: id(sp.parentSpanId, 8, `${where}.parentSpanId`),
-          traceState: typeof sp.traceState === 'string' && sp.traceState ? sp.traceState : null,
-          name: typeof sp.name === 'string' ? sp.name : '',
+          parentSpanId: id(sp.parentSpanId, 8, `${where}.parentSpanId`, true),
+          traceState: text(sp.traceState) || null,
+          name: text(sp.name),
           kind: int(sp.kind, `${where}.kind`),
           startNs: nanos(sp.startTimeUnixNano, `${where}.startTimeUnixNano`),
           endNs: nanos(sp.endTimeUnixNano, `${where}.endTimeUnixNano`),
@@ -215,7 +223,7 @@ function normalise(body: unknown): OtlpSpan[] {
             if (!lt || !ls) throw bad(`${where}.links[${i}] has no traceId or spanId`);
             return { trace_id: lt, span_id: ls, trace_state: typeof link.traceState === 'string' && link.traceState ? link.traceState : null, attributes: attributes(link.attributes, `${where}.links[${i}].attributes`) };
           }),
-          status: { code: int(status.code, `${where}.status.code`), message: typeof status.message === 'string' && status.message ? status.message : null },
+          status: { code: int(status.code, `${where}.status.code`), message: text(status.message) || null },
           resource,
           scope,
         });
@@ -227,13 +235,13 @@ function normalise(body: unknown): OtlpSpan[] {
 
 /** Decodes a protobuf-encoded ExportTraceServiceRequest. */
 export function decodeProtobuf(bytes: Uint8Array): OtlpSpan[] {
-  let message: protobuf.Message;
+  let decoded: unknown;
   try {
-    message = Request.decode(bytes);
+    decoded = Request.toObject(Request.decode(bytes), { longs: String, defaults: false });
   } catch {
     throw bad('the protobuf does not decode');
   }
-  return normalise(Request.toObject(message, { longs: String, defaults: false }));
+  return normalise(decoded);
 }
 
 /** Decodes an OTLP/JSON ExportTraceServiceRequest, already parsed. */

@@ -62,7 +62,7 @@ export function runOf(span: OtlpSpan, conversation: string | undefined): MappedR
   const a = span.attributes;
   const named = str(a['warden.run.id']) ?? str(a['gen_ai.conversation.id']) ?? conversation;
   const id = named === undefined ? `trace_${span.traceId}` : RUN_ID.test(named) ? named : `conv_${createHash('sha256').update(named).digest('hex').slice(0, 32)}`;
-  const agent = str(a['gen_ai.agent.name']) ?? str(a['gen_ai.agent.id']) ?? str(span.resource['service.name']) ?? 'otel';
+  const agent = (str(a['gen_ai.agent.name']) ?? str(a['gen_ai.agent.id']) ?? str(span.resource['service.name']) ?? 'otel').replaceAll('\u0000', '') || 'otel';
   return {
     id,
     agent: agent.slice(0, 200),

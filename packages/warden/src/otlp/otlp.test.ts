@@ -46,6 +46,15 @@ describe('OTLP decoding', () => {
     expect([s!.startNs, s!.attributes.big]).toEqual(['1764662400123456789', '9007199254740993']);
   });
 
+  it('takes hostile fields safely: NUL dropped from column text, __proto__ kept as a plain attribute, an all-zero parent is a root, a huge kind refused', () => {
+    const span = (over: Record<string, unknown>) => ({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', ...over }] }] }] });
+    const [s] = decodeJson(span({ name: 'a\u0000b', parentSpanId: '0000000000000000', status: { code: 2, message: 'x\u0000' }, attributes: [{ key: '__proto__', value: { stringValue: 'p' } }] }));
+    expect([s!.name, s!.parentSpanId, s!.status.message]).toEqual(['ab', null, 'x']);
+    expect(Object.getPrototypeOf(s!.attributes)).toBe(Object.prototype);
+    expect(Object.keys(s!.attributes)).toEqual(['__proto__']);
+    expect(() => decodeJson(span({ kind: 1e20 }))).toThrow(/not a known enum value/);
+  });
+
   it('answers an export in the request encoding: empty on success, partial success otherwise', () => {
     expect(exportResponse(0, '', false)).toEqual({});
     expect((exportResponse(0, '', true) as Buffer).length).toBe(0);
