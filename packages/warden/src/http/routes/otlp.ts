@@ -61,12 +61,15 @@ export function otlpRoutes(deps: ServerDeps) {
       }
       const runs = new Map<string, MappedRun>();
       const runOfTrace = new Map<string, string>();
+      /** Each GenAI span's run id, mapped once. */
+      const runOfSpan = new Map<OtlpSpan, string>();
       const events: ReturnType<typeof spanEvents> = [];
       for (const s of kept) {
         if (!isGenAi(s)) continue;
         const run = runOf(s, conversations.get(s.traceId));
         if (!runs.has(run.id)) runs.set(run.id, run);
         runOfTrace.set(s.traceId, run.id);
+        runOfSpan.set(s, run.id);
         events.push(...spanEvents(s, runs.get(run.id)!, price));
       }
       for (const run of runs.values()) {
@@ -77,7 +80,7 @@ export function otlpRoutes(deps: ServerDeps) {
         traceId: s.traceId,
         spanId: s.spanId,
         parentSpanId: s.parentSpanId,
-        runId: isGenAi(s) ? runOf(s, conversations.get(s.traceId)).id : (runOfTrace.get(s.traceId) ?? null),
+        runId: runOfSpan.get(s) ?? runOfTrace.get(s.traceId) ?? null,
         name: s.name,
         kind: s.kind,
         startNs: s.startNs,
