@@ -172,6 +172,47 @@ describe('the OTLP receiver with the OpenTelemetry JS exporters', () => {
     expect(stored).toContain('[EMAIL_ADDRESS_1]');
     expect(stored).not.toContain(AWS_KEY);
   });
+  it('guardrails also read span names, status messages, event names and resource attributes', async () => {
+    const memory = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'mailer', 'deploy.owner': 'ops.lead@example.com' }), spanProcessors: [new SimpleSpanProcessor(memory)] });
+    const span = provider.getTracer('t').startSpan('notify jane.doe@example.com', { attributes: { 'warden.run.id': 'otel-names' } });
+    span.addEvent('retry for jane.doe@example.com');
+    span.setStatus({ code: 2, message: 'mailbox jane.doe@example.com is full' });
+    span.end();
+    const res = await fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'application/json' }, body: JSON.stringify(await otlpJson(memory.getFinishedSpans())) });
+    expect(res.status).toBe(200);
+    const { spans } = (await adminGet(s, `/api/v1/traces/${memory.getFinishedSpans()[0]!.spanContext().traceId}`, s.agentKey)).body;
+    expect(spans).toHaveLength(1);
+    expect([spans[0].name, spans[0].status.message, spans[0].events[0].name]).toEqual(['notify [EMAIL_ADDRESS_1]', 'mailbox [EMAIL_ADDRESS_1] is full', 'retry for [EMAIL_ADDRESS_1]']);
+    expect(spans[0].resource['deploy.owner']).toBe('[EMAIL_ADDRESS_2]');
+    expect(JSON.stringify(spans)).not.toContain('@example.com');
+
+    const leaky = new InMemorySpanExporter();
+    const withKey = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'mailer', 'aws.key': AWS_KEY }), spanProcessors: [new SimpleSpanProcessor(leaky)] });
+    withKey.getTracer('t').startSpan('send').end();
+    const refused = await fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'application/json' }, body: JSON.stringify(await otlpJson(leaky.getFinishedSpans())) });
+    expect(((await refused.json()) as any).partialSuccess).toMatchObject({ rejectedSpans: '1', errorMessage: expect.stringMatching(/blocked.*AWS_ACCESS_KEY/) });
+    expect((await adminGet(s, `/api/v1/traces/${leaky.getFinishedSpans()[0]!.spanContext().traceId}`, s.agentKey)).status).toBe(404);
+  });
+
+  it('a Cedar forbid on trace:ingest refuses the span whose events it denies: neither the span nor its events are kept', async () => {
+    const text = '@id("no-shell")\nforbid (principal, action == Warden::Action::"trace:ingest", resource)\nwhen { context has event && context.event.tool == "run_shell" };';
+    const put = await fetch(`${s.url}/api/v1/policies/no-shell`, { method: 'PUT', headers: { authorization: `Bearer ${s.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+    expect(put.status).toBe(200);
+    try {
+      const memory = new InMemorySpanExporter();
+      const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] }).getTracer('t');
+      for (const tool of ['search_flights', 'run_shell']) tracer.startSpan(`execute_tool ${tool}`, { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': tool, 'warden.run.id': 'otel-policy' } }).end();
+      const res = await fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'application/json' }, body: JSON.stringify(await otlpJson(memory.getFinishedSpans())) });
+      expect(((await res.json()) as any).partialSuccess).toMatchObject({ rejectedSpans: '1', errorMessage: expect.stringContaining('no-shell') });
+      const tree = (await adminGet(s, '/api/v1/runs/otel-policy/trace?view=tree', s.agentKey)).body;
+      expect(tree.span_count).toBe(1);
+      expect(JSON.stringify(tree)).not.toContain('run_shell');
+      expect((await traceOf('otel-policy')).events.map((e: any) => e.payload.tool)).toEqual(['search_flights', 'search_flights']);
+    } finally {
+      await fetch(`${s.url}/api/v1/policies/no-shell`, { method: 'DELETE', headers: { authorization: `Bearer ${s.adminKey}` } });
+    }
+  });
 });
 
 /** The OTLP/JSON body the http/json exporter would send, made with its own serializer. */
@@ -192,38 +233,55 @@ describe('the OTLP receiver under backpressure', () => {
   it('answers 503 with Retry-After while the ingest queue is full; the exporter retries and every span is stored once', async () => {
     const traces = s.gateway.storage.traces;
     const append = traces.appendTraceEvents.bind(traces);
-    let stall: Promise<void> | undefined = new Promise((r) => setTimeout(r, 400));
-    // The first commit takes 400 ms: what arrives meanwhile waits in the queue (max_queued_events: 100).
+    // The first commit is held until the test lets it go: what arrives meanwhile waits in the queue (max_queued_events: 100).
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inCommit = new Promise<void>((r) => (entered = r));
+    let calls = 0;
     traces.appendTraceEvents = async (events) => {
-      const wait = stall;
-      stall = undefined;
-      if (wait) await wait;
+      if (calls++ === 0) {
+        entered();
+        await gate;
+      }
       return append(events);
+    };
+    const health = async () => (await adminGet(s, '/health/detailed')).body.components.trace_ingest;
+    const refusals = async () => {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      return Number(/warden_requests_total\{route="\/v1\/traces",method="POST",status="503"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const until = async (what: () => Promise<boolean>) => {
+      for (let i = 0; i < 500 && !(await what()); i++) await new Promise((r) => setTimeout(r, 10));
     };
     try {
       const post = (body: unknown, type = 'application/json') =>
         fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': type }, body: type === 'application/json' ? JSON.stringify(body) : (body as Uint8Array) });
       const first = post(await otlpJson(toolSpans('otel-load', 1)));
-      await new Promise((r) => setTimeout(r, 100));
+      await inCommit;
       const queued = post(await otlpJson(toolSpans('otel-load', 2)));
-      await new Promise((r) => setTimeout(r, 50));
+      await until(async () => (await health()).queue_depth === 4);
+      expect(await health()).toEqual({ status: 'up', queue_depth: 4, max_queued_events: 100 });
+      expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^warden_ingest_queue_depth 4$/m);
+
+      const before = await refusals();
       const { ProtobufTraceSerializer } = await import('@opentelemetry/otlp-transformer');
       const refused = await post(ProtobufTraceSerializer.serializeRequest(toolSpans('otel-load', 60)), 'application/x-protobuf');
       expect([refused.status, refused.headers.get('retry-after'), refused.headers.get('content-type')]).toEqual([503, '1', 'application/x-protobuf']);
       expect([...Buffer.from(await refused.arrayBuffer()).subarray(0, 2)]).toEqual([0x08, 14]); // UNAVAILABLE
-      const big = toolSpans('otel-load', 60);
-      stall = new Promise((r) => setTimeout(r, 400));
-      const slow = post(await otlpJson(toolSpans('otel-load', 1)));
-      await new Promise((r) => setTimeout(r, 100));
-      const alsoQueued = post(await otlpJson(toolSpans('otel-load', 2)));
-      await new Promise((r) => setTimeout(r, 50));
-      const started = Date.now();
-      const result = await exportWith(protoExporter(), big);
+
+      // The exporter is refused too while the commit is held, and succeeds on its retry once it is let go.
+      const exported = exportWith(protoExporter(), toolSpans('otel-load', 60));
+      await until(async () => (await refusals()) >= before + 2);
+      expect(await refusals()).toBe(before + 2);
+      release();
+      const result = await exported;
       expect(result.code).toBe(ExportResultCode.SUCCESS);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(900); // it waited out Retry-After: 1
-      expect((await Promise.all([first, queued, slow, alsoQueued])).map((r) => r.status)).toEqual([200, 200, 200, 200]);
-      expect((await traceOf('otel-load')).run.events).toBe(2 * (1 + 2 + 1 + 2 + 60));
+      expect((await Promise.all([first, queued])).map((r) => r.status)).toEqual([200, 200]);
+      expect((await traceOf('otel-load')).run.events).toBe(2 * (1 + 2 + 60));
+      expect((await health()).queue_depth).toBe(0);
     } finally {
+      release();
       traces.appendTraceEvents = append;
     }
   });

@@ -130,6 +130,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     blobThresholdBytes: config.ingest.blob_threshold_bytes,
     maxPayloadBytes: config.ingest.max_payload_bytes,
   });
+  metrics.ingestDepth = () => ingest.queue().depth;
   const app = buildServer({
     config,
     storage,

@@ -75,4 +75,9 @@ export class GroupCommitter {
   get depth(): number {
     return this.#queued;
   }
+
+  /** Events that may wait before a batch is refused. */
+  get capacity(): number {
+    return this.maxQueued;
+  }
 }

@@ -48,6 +48,12 @@ const SOURCES: Record<TraceEventBody['type'], TextSource> = {
  * large payloads to the blob store, and stores the accepted events through
  * the group committer. Resolves only once they are committed.
  */
+/** What a trace:ingest decision sees of an event (Cedar `context.event`). */
+export function policyEvent(e: { type: string; actor: string; payload: unknown }): { type: string; actor: string; tool: string } {
+  const tool = (e.payload as { tool?: unknown } | null)?.tool;
+  return { type: e.type, actor: e.actor, tool: typeof tool === 'string' ? tool : '' };
+}
+
 export class TraceIngest {
   constructor(
     private readonly committer: GroupCommitter,
@@ -55,6 +61,11 @@ export class TraceIngest {
     private readonly blobs: BlobStore | null,
     private readonly opts: IngestOptions,
   ) {}
+
+  /** Accepted events waiting for their transaction, and how many may wait before a batch is refused with 503. */
+  queue(): { depth: number; capacity: number } {
+    return { depth: this.committer.depth, capacity: this.committer.capacity };
+  }
 
   /** A stored large payload, by its reference; undefined when there is no blob store or no such blob. */
   blob(ref: string): Promise<Buffer | undefined> {
@@ -104,7 +115,7 @@ export class TraceIngest {
 
   async #prepare(caller: IngestCaller, e: TraceEventBody, runId: string, now: number): Promise<TraceEventInput | EventProblem> {
     const tool = (e.payload as { tool?: unknown }).tool;
-    const denied = caller.authorize?.(runId, { type: e.type, actor: e.actor, tool: typeof tool === 'string' ? tool : '' });
+    const denied = caller.authorize?.(runId, policyEvent(e));
     if (denied) return { code: 'policy_denied', message: denied };
     const flags: string[] = [];
     const meta: Record<string, unknown> = { by: caller.principalId };

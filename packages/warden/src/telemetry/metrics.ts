@@ -144,6 +144,8 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   readonly eventQueueDepth: Gauge;
+  /** Read when scraped: trace events accepted and waiting for their transaction (set once the ingest path exists). */
+  ingestDepth: () => number = () => 0;
 
   constructor(queueDepth: () => number) {
     this.eventQueueDepth = new Gauge({
@@ -152,6 +154,15 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.set(queueDepth());
+      },
+    });
+    const ingestDepth = () => this.ingestDepth();
+    new Gauge({
+      name: 'warden_ingest_queue_depth',
+      help: 'Trace events accepted and waiting for their transaction; near ingest.max_queued_events, batches are refused with 503.',
+      registers: [this.registry],
+      collect() {
+        this.set(ingestDepth());
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });

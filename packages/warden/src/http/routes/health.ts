@@ -60,6 +60,10 @@ export function healthRoutes(deps: ServerDeps) {
           consecutive_failures: w.consecutiveFailures,
           last_error: w.lastError,
         },
+        trace_ingest: (() => {
+          const q = deps.ingest.queue();
+          return { status: q.depth >= q.capacity ? 'degraded' : 'up', queue_depth: q.depth, max_queued_events: q.capacity };
+        })(),
         // Counts only: issue texts name policies, which belong to orgs.
         policies: (() => {
           const st = deps.policies.engine.stats();

@@ -5,6 +5,7 @@ import { decodeJson, decodeProtobuf, exportResponse, isGenAi, runOf, spanEvents,
 import { newRun, type SpanRecord } from '../../storage/index.js';
 import { isProtobuf } from '../render-error.js';
 import { inflate, type ServerDeps } from '../server.js';
+import { policyEvent } from '../../ingest/index.js';
 import { ingestCaller } from './runs.js';
 import { orgOf, principalOf } from './scope.js';
 
@@ -24,15 +25,24 @@ export function otlpRoutes(deps: ServerDeps) {
       inflate(request, body as Buffer, deps.config.server.body_limit_bytes, done);
     });
 
-    /** Guardrails over the attributes of a span, its events and its links, in place: a finding whose action is block refuses the span. */
+    /**
+     * Guardrails over what a span says, in place: its name, status message,
+     * attributes, its events' names and attributes, its links' attributes and
+     * its resource's attributes (the instrumentation scope names a library, not
+     * content). A finding whose action is block refuses the span.
+     */
     const inspect = (request: FastifyRequest, span: OtlpSpan, genAi: boolean): string | null => {
       if (!deps.guard) return null;
       const p = principalOf(request);
       const tool = span.attributes['gen_ai.tool.name'];
       const target = { orgId: orgOf(request), projectId: p.projectId, route: '/v1/traces', model: null, tool: typeof tool === 'string' ? tool : null, direction: 'request' as const };
       const source = span.attributes['gen_ai.operation.name'] === 'execute_tool' ? 'tool_result' : 'user';
-      const verdict = deps.guard.inspectTexts(jsonTexts({ attributes: span.attributes, events: span.events.map((e) => e.attributes), links: span.links.map((l) => l.attributes) }, source), target, new Redactor(), genAi);
-      if (verdict.action === 'block') return verdict.blocked.join(', ');
+      const said = { name: span.name, status: span.status, attributes: span.attributes, events: span.events.map((e) => ({ name: e.name, attributes: e.attributes })), links: span.links.map((l) => l.attributes), resource: span.resource };
+      const verdict = deps.guard.inspectTexts(jsonTexts(said, source), target, new Redactor(), genAi);
+      if (verdict.action === 'block') return `a guardrail blocked it (${verdict.blocked.join(', ')})`;
+      // Redactions were made in `said`: its name and its events' names are copies.
+      span.name = said.name;
+      span.events.forEach((e, i) => (e.name = said.events[i]!.name));
       if (verdict.findings.length > 0) span.attributes['warden.guard.findings'] = verdict.findings.map((f) => ({ type: f.type, where: f.where, hash: f.hash, preview: f.preview }));
       return null;
     };
@@ -45,32 +55,43 @@ export function otlpRoutes(deps: ServerDeps) {
       const p = principalOf(request);
       const now = Date.now();
 
-      const refused: string[] = [];
-      const kept: OtlpSpan[] = [];
-      for (const span of spans) {
-        const blocked = inspect(request, span, isGenAi(span));
-        if (blocked) refused.push(`span ${span.spanId}: a guardrail blocked it (${blocked})`);
-        else kept.push(span);
-      }
-
       // A trace's conversation (or explicit run) names the run of all its GenAI spans.
       const conversations = new Map<string, string>();
-      for (const s of kept) {
+      for (const s of spans) {
         const c = s.attributes['warden.run.id'] ?? s.attributes['gen_ai.conversation.id'];
         if (typeof c === 'string' && c && !conversations.has(s.traceId)) conversations.set(s.traceId, c);
       }
+      const caller = ingestCaller(request, deps);
+      const refused: string[] = [];
+      const kept: OtlpSpan[] = [];
       const runs = new Map<string, MappedRun>();
       const runOfTrace = new Map<string, string>();
       /** Each GenAI span's run id, mapped once. */
       const runOfSpan = new Map<OtlpSpan, string>();
       const events: ReturnType<typeof spanEvents> = [];
-      for (const s of kept) {
-        if (!isGenAi(s)) continue;
-        const run = runOf(s, conversations.get(s.traceId));
-        if (!runs.has(run.id)) runs.set(run.id, run);
-        runOfTrace.set(s.traceId, run.id);
-        runOfSpan.set(s, run.id);
-        events.push(...spanEvents(s, runs.get(run.id)!, price));
+      for (const span of spans) {
+        const genAi = isGenAi(span);
+        const blocked = inspect(request, span, genAi);
+        if (blocked) {
+          refused.push(`span ${span.spanId}: ${blocked}`);
+          continue;
+        }
+        if (genAi) {
+          const mappedRun = runOf(span, conversations.get(span.traceId));
+          const run = runs.get(mappedRun.id) ?? mappedRun;
+          const mapped = spanEvents(span, run, price);
+          // A span whose events a policy does not allow (trace:ingest) is not kept either.
+          const denied = mapped.map((e) => caller.authorize!(run.id, policyEvent(e.body))).find((d) => d !== null);
+          if (denied) {
+            refused.push(`span ${span.spanId}: ${denied}`);
+            continue;
+          }
+          if (!runs.has(run.id)) runs.set(run.id, run);
+          runOfTrace.set(span.traceId, run.id);
+          runOfSpan.set(span, run.id);
+          events.push(...mapped);
+        }
+        kept.push(span);
       }
       for (const run of runs.values()) {
         await traces.createRun(newRun({ id: run.id, orgId, projectId: p.projectId, agent: run.agent, metadata: run.metadata, createdBy: p.id, createdAt: now }));
@@ -98,7 +119,7 @@ export function otlpRoutes(deps: ServerDeps) {
       // Events in time order within the export, each taking its run's next sequence number.
       events.sort((a, b) => a.body.t - b.body.t);
       if (events.length > 0) {
-        const results = await deps.ingest.ingest(ingestCaller(request, deps), events.map((e) => e.body), null, now, true);
+        const results = await deps.ingest.ingest(caller, events.map((e) => e.body), null, now, true);
         for (const r of results) if (r.status === 'rejected') refused.push(`event ${events[r.index]!.body.meta.idempotency_key}: ${r.error.message}`);
       }
       const rejectedSpans = spans.length - kept.length;
