@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ export function countingFetch(): { fetch: typeof fetch; sent: SentRequest[]; to(
 }
 
 /** What the fault proxy does with request number `n` (0-based). */
-export type Plan = (n: number, req: IncomingMessage) => 'forward' | 'hang_up' | 'forward_lose_answer' | { status: number; headers?: Record<string, string>; body?: unknown };
+export type Plan = (n: number, req: IncomingMessage) => 'forward' | 'hang_up' | 'forward_lose_answer' | 'stall' | { status: number; headers?: Record<string, string>; body?: unknown };
 
 export interface FaultProxy {
   url: string;
@@ -48,8 +48,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /**
  * An HTTP server in front of Warden that answers as `plan` says: forward
- * to Warden, answer with a fault, drop the connection, or forward and then
- * drop the connection instead of answering.
+ * to Warden, answer with a fault, drop the connection, forward and then
+ * drop the connection instead of answering, or never answer at all.
  */
 export async function startFaultProxy(target: string, plan: Plan): Promise<FaultProxy> {
   const proxy: FaultProxy = { url: '', seen: [], plan, close: async () => {} };
@@ -59,6 +59,7 @@ export async function startFaultProxy(target: string, plan: Plan): Promise<Fault
     const body = await readBody(req);
     const action = proxy.plan(n, req);
     if (action === 'hang_up') return req.socket.destroy();
+    if (action === 'stall') return; // the connection stays open until close()
     if (action !== 'forward' && action !== 'forward_lose_answer') {
       res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
       return res.end(JSON.stringify(action.body ?? { error: { type: 'unavailable', code: 'test_fault', message: 'A fault the test asked for.' } }));
@@ -89,6 +90,24 @@ export async function freePort(): Promise<number> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The spool's request files (not its `.rejected`, `.corrupt` or temporary ones), in queue order. */
+export function spoolFiles(path: string): string[] {
+  return readdirSync(path)
+    .filter((n) => n.endsWith('.json'))
+    .sort();
+}
+
+/** What `promise` came to within `ms`: 'settled', or 'pending' if it had not by then. */
+export async function within(ms: number, promise: Promise<unknown>): Promise<'settled' | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
+  try {
+    return await Promise.race([promise.then(() => 'settled' as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function tempDir(prefix: string): { path: string; remove(): void } {

@@ -1,7 +1,7 @@
 import { backoffDelay, parseRetryAfter, retryDelay, WardenClient, type WardenSdkError } from '@warden/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './helpers.js';
-import { eventually, type FaultProxy, startFaultProxy, traceOf } from './sdk-helpers.js';
+import { eventually, type FaultProxy, startFaultProxy, tempDir, traceOf, within } from './sdk-helpers.js';
 
 describe('backoff', () => {
   const policy = { baseMs: 100, maxMs: 1000 };
@@ -41,14 +41,15 @@ describe('retries and the circuit breaker, against Warden behind a faulty proxy'
   });
   afterAll(async () => s?.close());
 
-  it('honours Retry-After (seconds on a 503, an HTTP-date on a 429) although its own backoff is shorter', async () => {
+  it('honours a Retry-After within retry.maxMs (seconds on a 503, an HTTP-date on a 429) although its own backoff is shorter', async () => {
     const errors: WardenSdkError[] = [];
     proxy = await startFaultProxy(s.url, (n) => {
       if (n === 0) return { status: 503, headers: { 'retry-after': '1' }, body: { error: { type: 'unavailable', code: 'ingest_overloaded', message: 'full' } } };
       if (n === 2) return { status: 429, headers: { 'retry-after': new Date(Date.now() + 2000).toUTCString() } };
       return 'forward';
     });
-    client = new WardenClient({ url: proxy.url, apiKey: s.agentKey, retry: { baseMs: 10, maxMs: 20 }, onError: (e) => errors.push(e) });
+    // Both waits are within retry.maxMs, so they are slept on, each request in turn.
+    client = new WardenClient({ url: proxy.url, apiKey: s.agentKey, retry: { baseMs: 10, maxMs: 5000 }, onError: (e) => errors.push(e) });
     const run = client.startRun({ agent: 'sdk-retry-after' });
     run.reasoning('patience');
     expect(await run.finish()).toMatchObject({ events: 1 });
@@ -94,6 +95,65 @@ describe('retries and the circuit breaker, against Warden behind a faulty proxy'
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(stored.status).toBe('completed');
     expect(errors).toEqual([]);
+  });
+
+  it('a Retry-After longer than retry.maxMs opens the circuit for that long (up to retry.maxRetryAfterMs) rather than sleeping on it', async () => {
+    const errors: WardenSdkError[] = [];
+    proxy = await startFaultProxy(s.url, (n) => (n === 0 ? { status: 503, headers: { 'retry-after': '3600' } } : 'forward'));
+    client = new WardenClient({ url: proxy.url, apiKey: s.agentKey, retry: { baseMs: 10, maxMs: 100, maxRetryAfterMs: 600 }, onError: (e) => errors.push(e) });
+    const run = client.startRun({ agent: 'sdk-long-retry-after' });
+    run.reasoning('later');
+    const started = Date.now();
+    // An hour is not waited out inline: the finalize is held for later at once.
+    expect(await run.finish()).toBeNull();
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(client.stats().circuit).toBe('open');
+    await eventually(() => proxy!.seen.length === 4, 3000, 'the probe and the rest');
+    await client.flush();
+    const gap = proxy.seen[1]!.at - proxy.seen[0]!.at;
+    expect(gap).toBeGreaterThanOrEqual(590);
+    expect(gap).toBeLessThan(2000);
+    expect(client.stats().circuit).toBe('closed');
+    expect((await traceOf(s.url, s.agentKey, run.id)).run).toMatchObject({ status: 'completed', events: 1 });
+    expect(errors).toEqual([]);
+  });
+
+  it("a Retry-After past setTimeout's range (over 24.8 days) is not taken as 1 ms: nothing more is sent for a while", async () => {
+    proxy = await startFaultProxy(s.url, () => ({ status: 429, headers: { 'retry-after': '9999999999' } }));
+    const errors: WardenSdkError[] = [];
+    client = new WardenClient({ url: proxy.url, apiKey: s.agentKey, retry: { baseMs: 10, maxMs: 100 }, circuit: { cooldownMs: 100 }, onError: (e) => errors.push(e) });
+    const run = client.startRun({ agent: 'sdk-huge-retry-after' });
+    run.reasoning('much later');
+    expect(await within(1000, run.finish())).toBe('settled');
+    await new Promise((r) => setTimeout(r, 500));
+    // Open for the default cap (5 minutes): neither an immediate retry nor a probe after cooldownMs.
+    expect(proxy.seen).toHaveLength(1);
+    expect(client.stats().circuit).toBe('open');
+    expect(errors).toEqual([]); // a wait is not a failure: nothing is reported
+  });
+
+  it.each([
+    ['without a spool', false],
+    ['with a spool', true],
+  ])('flush() racing close() settles when close() gives up on a Warden that never answers (%s), and so does a flush() after it', async (_how, spooled) => {
+    const errors: WardenSdkError[] = [];
+    const spool = tempDir('warden-sdk-race-');
+    try {
+      proxy = await startFaultProxy(s.url, () => 'stall');
+      client = new WardenClient({ url: proxy.url, apiKey: s.agentKey, requestTimeoutMs: 60_000, ...(spooled && { spoolDir: spool.path }), onError: (e) => errors.push(e) });
+      const run = client.startRun({ agent: 'sdk-flush-close' });
+      run.reasoning('stuck');
+      const flushed = client.flush();
+      await eventually(() => proxy!.seen.length === 1, 3000, 'the create to be in flight');
+      const started = Date.now();
+      await client.close({ timeoutMs: 200 });
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(await within(1000, flushed)).toBe('settled');
+      expect(await within(1000, client.flush())).toBe('settled');
+      expect(errors.map((e) => e.code)).toEqual(spooled ? [] : ['lost_at_close']);
+    } finally {
+      spool.remove();
+    }
   });
 
   it('retries a 502 and a dropped connection, then delivers', async () => {

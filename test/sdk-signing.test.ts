@@ -30,6 +30,21 @@ describe('the SDK signs as docs/hmac-signing.md says', () => {
   });
 });
 
+describe('signing options', () => {
+  const url = 'http://127.0.0.1:9';
+
+  it('the constructor refuses a bad signing.keyId or signing.secret with a TypeError naming it', () => {
+    expect(() => new WardenClient({ url, signing: { keyId: 'sk 01 with spaces', secret: 's3cret' } })).toThrow(/signing\.keyId .*"sk 01 with spaces"/);
+    expect(() => new WardenClient({ url, signing: { keyId: 'x'.repeat(129), secret: 's3cret' } })).toThrow(/signing\.keyId/);
+    expect(() => new WardenClient({ url, signing: { keyId: '', secret: 's3cret' } })).toThrow(/signing\.keyId/);
+    expect(() => new WardenClient({ url, signing: { keyId: 'sk_01HZY3Q8M4T2', secret: '' } })).toThrow(/signing\.secret/);
+    expect(() => new WardenClient({ url, apiKey: 'wk_with a space' })).toThrow(/apiKey/);
+    // The secret is never echoed in the message.
+    expect(() => new WardenClient({ url, signing: { keyId: 'sk bad', secret: 'do-not-print-me' } })).not.toThrow(/do-not-print-me/);
+    expect(() => new WardenClient({ url, signing: { keyId: 'sk_01HZY3Q8M4T2', secret: 's3cret' } })).not.toThrow();
+  });
+});
+
 describe('signed and gzipped requests against Warden', () => {
   let s: Stack;
   let proxy: FaultProxy | undefined;

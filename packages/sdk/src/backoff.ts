@@ -5,6 +5,9 @@
  * (RFC 9110 §10.2.3).
  */
 
+/** The longest delay setTimeout takes (2^31−1 ms, about 24.8 days); a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface BackoffPolicy {
   /** The cap of the first retry's delay; doubles each attempt. */
   baseMs: number;
@@ -31,7 +34,7 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.max(0, at - now);
 }
 
-/** The wait before the next attempt: the jittered backoff, floored by Retry-After. */
+/** The wait before the next attempt: the jittered backoff, floored by Retry-After. Cap `retryAfterMs` first: see Deliverer. */
 export function retryDelay(attempt: number, policy: BackoffPolicy, retryAfterMs: number | undefined, random: () => number = Math.random): number {
   return Math.max(backoffDelay(attempt, policy, random), retryAfterMs ?? 0);
 }
@@ -44,10 +47,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
       clearTimeout(timer);
       resolve(false);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
     timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });

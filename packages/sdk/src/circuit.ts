@@ -2,7 +2,8 @@
  * A circuit breaker in front of Warden: after `failureThreshold` failures in
  * a row it opens and nothing is sent for `cooldownMs`; then it is half-open
  * and lets one request through as a probe. The probe's success closes it,
- * its failure opens it again for another cooldown.
+ * its failure opens it again for another cooldown. It can also be opened
+ * for longer than a cooldown: when Warden's Retry-After asks for that.
  */
 
 export type CircuitState = 'closed' | 'open' | 'half_open';
@@ -14,7 +15,7 @@ export interface CircuitPolicy {
 
 export class CircuitBreaker {
   private failures = 0;
-  private openedAt = 0;
+  private openUntil = 0;
   private state: CircuitState = 'closed';
 
   constructor(
@@ -25,13 +26,13 @@ export class CircuitBreaker {
   ) {}
 
   get current(): CircuitState {
-    if (this.state === 'open' && this.now() - this.openedAt >= this.policy.cooldownMs) this.move('half_open');
+    if (this.state === 'open' && this.now() >= this.openUntil) this.move('half_open');
     return this.state;
   }
 
   /** Milliseconds until a probe may go out; 0 when a request may be sent now. */
   waitMs(): number {
-    return this.current === 'open' ? Math.max(1, this.openedAt + this.policy.cooldownMs - this.now()) : 0;
+    return this.current === 'open' ? Math.max(1, this.openUntil - this.now()) : 0;
   }
 
   success(): void {
@@ -44,9 +45,14 @@ export class CircuitBreaker {
     if (this.state === 'half_open' || this.failures >= this.policy.failureThreshold) this.trip();
   }
 
-  /** Open now, whatever the count: retries of one request ran out. */
-  trip(): void {
-    this.openedAt = this.now();
+  /**
+   * Open now, whatever the count (retries of one request ran out, or Warden
+   * asked us to wait), for `forMs` (default the cooldown). An open circuit
+   * is never shortened: it stays open until the later of the two ends.
+   */
+  trip(forMs: number = this.policy.cooldownMs): void {
+    const until = this.now() + forMs;
+    this.openUntil = this.state === 'open' ? Math.max(this.openUntil, until) : until;
     this.failures = 0;
     if (this.state !== 'open') this.move('open');
   }

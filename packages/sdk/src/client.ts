@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { MAX_TIMER_MS } from './backoff.js';
 import { WardenSdkError } from './errors.js';
 import { DeliveryPipeline, type PipelineStats } from './pipeline.js';
 import { Run } from './run.js';
-import type { SigningCredentials } from './signing.js';
+import { KEY_ID, type SigningCredentials } from './signing.js';
 import { Transport, type Auth } from './transport.js';
 import type { CreateRunBody, EventRejection, FinalStatus, TraceEvent, WardenRun } from './types.js';
 
@@ -23,8 +24,12 @@ export interface WardenClientOptions {
   flushIntervalMs?: number;
   /** Gzip request bodies of at least `minBytes` (default 1024). Default true. */
   gzip?: boolean | { minBytes?: number };
-  /** Default { maxAttempts: 5, baseMs: 200, maxMs: 10000 }. */
-  retry?: { maxAttempts?: number; baseMs?: number; maxMs?: number };
+  /**
+   * Default { maxAttempts: 5, baseMs: 200, maxMs: 10000, maxRetryAfterMs: 300000 }.
+   * A Retry-After is honoured up to maxRetryAfterMs; one longer than maxMs
+   * opens the circuit for that long instead of being slept on.
+   */
+  retry?: { maxAttempts?: number; baseMs?: number; maxMs?: number; maxRetryAfterMs?: number };
   /** Default { failureThreshold: 5, cooldownMs: 10000 }. */
   circuit?: { failureThreshold?: number; cooldownMs?: number };
   /** One attempt's time limit. Default 10000. */
@@ -59,6 +64,8 @@ export interface StartRunOptions {
 export type ClientStats = PipelineStats;
 
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** What an Authorization header can carry: visible ASCII, no spaces (RFC 6750 §2.1 is stricter still). */
+const API_KEY = /^[\x21-\x7e]+$/;
 
 function positive(name: string, v: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return fallback;
@@ -66,11 +73,31 @@ function positive(name: string, v: number | undefined, fallback: number, max = N
   return v;
 }
 
+/** A delay or time limit: setTimeout takes no more than MAX_TIMER_MS (a longer one fires after 1 ms). */
+function duration(name: string, v: number | undefined, fallback: number): number {
+  return positive(name, v, fallback, MAX_TIMER_MS);
+}
+
+/**
+ * Checked here, so a bad credential fails at start naming the option,
+ * rather than at every request as something else (a network error, a
+ * spool error).
+ */
 function authOf(o: WardenClientOptions): Auth {
   if (o.apiKey !== undefined && o.signing !== undefined) throw new TypeError('WardenClient takes apiKey or signing, not both.');
-  if (o.apiKey) return { apiKey: o.apiKey };
-  if (o.signing?.keyId && o.signing.secret) return { signing: { keyId: o.signing.keyId, secret: o.signing.secret } };
-  throw new TypeError('WardenClient needs apiKey, or signing: { keyId, secret }.');
+  if (o.apiKey !== undefined) {
+    if (typeof o.apiKey !== 'string' || !API_KEY.test(o.apiKey)) throw new TypeError('WardenClient option apiKey must be the key as Warden gave it: visible ASCII characters, no spaces.');
+    return { apiKey: o.apiKey };
+  }
+  if (o.signing === undefined || o.signing === null) throw new TypeError('WardenClient needs apiKey, or signing: { keyId, secret }.');
+  const { keyId, secret } = o.signing as Partial<SigningCredentials>;
+  if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) {
+    const got = typeof keyId === 'string' ? JSON.stringify(keyId.length > 40 ? `${keyId.slice(0, 40)}…` : keyId) : String(keyId);
+    throw new TypeError(`WardenClient option signing.keyId must be the signing key's id (sk_…), 1–128 characters of A-Z a-z 0-9 _ -; got ${got}.`);
+  }
+  // Never echoed: it is the secret.
+  if (typeof secret !== 'string' || secret.length === 0) throw new TypeError('WardenClient option signing.secret must be the secret Warden showed when the signing key was made, a non-empty string.');
+  return { signing: { keyId, secret } };
 }
 
 function gzipMinBytes(g: WardenClientOptions['gzip']): number | null {
@@ -112,15 +139,20 @@ export class WardenClient {
     };
     const onRejected = options.onRejected ?? ((r) => warn(new WardenSdkError('refused', `Warden refused ${r.length} event(s): ${r.map((x) => `${x.event.meta.idempotency_key} ${x.code}`).join(', ')}`)));
     this.agentId = options.agentId;
-    this.closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs, 10_000);
-    const transport = new Transport({ url: options.url, auth: authOf(options), gzipMinBytes: gzipMinBytes(options.gzip), requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, 10_000), fetch: options.fetch ?? fetch });
+    this.closeTimeoutMs = duration('closeTimeoutMs', options.closeTimeoutMs, 10_000);
+    const transport = new Transport({ url: options.url, auth: authOf(options), gzipMinBytes: gzipMinBytes(options.gzip), requestTimeoutMs: duration('requestTimeoutMs', options.requestTimeoutMs, 10_000), fetch: options.fetch ?? fetch });
     this.pipeline = new DeliveryPipeline({
       transport,
       maxBatchEvents: positive('maxBatchEvents', options.maxBatchEvents, 100, 1000),
       maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 256 * 1024),
-      flushIntervalMs: positive('flushIntervalMs', options.flushIntervalMs, 1000),
-      retry: { maxAttempts: positive('retry.maxAttempts', options.retry?.maxAttempts, 5), baseMs: positive('retry.baseMs', options.retry?.baseMs, 200), maxMs: positive('retry.maxMs', options.retry?.maxMs, 10_000) },
-      circuit: { failureThreshold: positive('circuit.failureThreshold', options.circuit?.failureThreshold, 5), cooldownMs: positive('circuit.cooldownMs', options.circuit?.cooldownMs, 10_000) },
+      flushIntervalMs: duration('flushIntervalMs', options.flushIntervalMs, 1000),
+      retry: {
+        maxAttempts: positive('retry.maxAttempts', options.retry?.maxAttempts, 5),
+        baseMs: duration('retry.baseMs', options.retry?.baseMs, 200),
+        maxMs: duration('retry.maxMs', options.retry?.maxMs, 10_000),
+        maxRetryAfterMs: duration('retry.maxRetryAfterMs', options.retry?.maxRetryAfterMs, 300_000),
+      },
+      circuit: { failureThreshold: positive('circuit.failureThreshold', options.circuit?.failureThreshold, 5), cooldownMs: duration('circuit.cooldownMs', options.circuit?.cooldownMs, 10_000) },
       spoolDir: options.spoolDir,
       maxSpoolBytes: positive('maxSpoolBytes', options.maxSpoolBytes, 100 * 1024 * 1024),
       maxQueuedEvents: positive('maxQueuedEvents', options.maxQueuedEvents, 10_000),
@@ -152,7 +184,7 @@ export class WardenClient {
     return new Run({ record: (e) => this.record(e), finalize: (runId, status) => this.finalize(runId, status) }, id, options.agent, this.agentId ?? options.agent);
   }
 
-  /** Resolves once everything recorded so far is delivered, or spooled (or held) while Warden is away. */
+  /** Resolves once everything recorded so far is delivered, or spooled (or held) while Warden is away; during or after close(), when close() does. */
   flush(): Promise<void> {
     return this.pipeline.flush();
   }

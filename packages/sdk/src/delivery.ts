@@ -7,13 +7,19 @@ import type { EventRejection, TraceEvent } from './types.js';
 export interface RetryPolicy extends BackoffPolicy {
   /** Attempts per request, the first included. */
   maxAttempts: number;
+  /** The longest Retry-After honoured; a longer one is taken as this. */
+  maxRetryAfterMs: number;
 }
 
 /** How delivering one op ended. */
 export type Delivery =
   | { kind: 'acked'; body: unknown }
-  /** Refused for good (and reported): not retried, not spooled. */
-  | { kind: 'dropped' }
+  /**
+   * Warden answered no, and would answer the same again: not retried. Not
+   * reported yet: what becomes of the op (dropped, kept in the spool, moved
+   * aside) is the pipeline's to say.
+   */
+  | { kind: 'refused'; error: WardenSdkError }
   /** Warden could not be reached: the circuit is open; keep the op for later. */
   | { kind: 'unavailable' }
   /** close() stopped waiting. */
@@ -33,6 +39,15 @@ interface BatchAnswer {
   results?: Array<{ index: number; status: string; error?: { code?: string; field?: string; message?: string } }>;
 }
 
+/**
+ * A refusal of who sent the request or where, not of what it says: the key
+ * (401), its role or a policy (403), or a url Warden has no route for (a 404
+ * other than `run_not_found`). Put right, the same request can succeed.
+ */
+export function refusedForAccess(err: WardenSdkError): boolean {
+  return err.status === 401 || err.status === 403 || (err.status === 404 && err.serverCode !== 'run_not_found');
+}
+
 /** One op to Warden: retried with backoff through the circuit breaker; a batch too large is halved. */
 export class Deliverer {
   constructor(private readonly o: DelivererOptions) {}
@@ -49,12 +64,21 @@ export class Deliverer {
         return this.settle(op, out);
       }
       this.o.circuit.failure();
+      // Retry-After (RFC 9110 §10.2.3) is honoured up to maxRetryAfterMs. A wait
+      // longer than our own longest backoff is not slept here, holding up the
+      // whole queue: Warden is taken to be away that long. The circuit opens,
+      // the queue moves to the spool, and a probe goes out when it ends.
+      const asked = out.retryAfterMs === undefined ? undefined : Math.min(out.retryAfterMs, this.o.retry.maxRetryAfterMs);
+      if (asked !== undefined && asked > this.o.retry.maxMs) {
+        this.o.circuit.trip(asked);
+        return { kind: 'unavailable' };
+      }
       if (attempt >= this.o.retry.maxAttempts) {
         this.o.circuit.trip();
         return { kind: 'unavailable' };
       }
       if (this.o.circuit.waitMs() > 0) return { kind: 'unavailable' };
-      if (!(await sleep(retryDelay(attempt, this.o.retry, out.retryAfterMs, this.o.random), this.o.stop))) return { kind: 'aborted' };
+      if (!(await sleep(retryDelay(attempt, this.o.retry, asked, this.o.random), this.o.stop))) return { kind: 'aborted' };
     }
   }
 
@@ -66,24 +90,28 @@ export class Deliverer {
         return { kind: 'acked', body: out.body };
       case 'too_large':
         if (op.kind === 'events' && op.events.length > 1) return this.halves(op.events);
-        this.o.report(new WardenSdkError(op.kind === 'events' ? 'event_too_large' : 'refused', `Warden refused ${describe(op)} as larger than its body limit (413).`, { status: 413, serverCode: 'body_too_large', operation: op.kind, events }));
-        return { kind: 'dropped' };
+        return { kind: 'refused', error: new WardenSdkError(op.kind === 'events' ? 'event_too_large' : 'refused', `Warden refused ${describe(op)} as larger than its body limit (413).`, { status: 413, serverCode: 'body_too_large', operation: op.kind, events }) };
       case 'refused':
-        this.o.report(new WardenSdkError('refused', `Warden refused ${describe(op)} (${out.status}${out.serverCode ? ` ${out.serverCode}` : ''}): ${out.message}`, { status: out.status, ...(out.serverCode !== undefined && { serverCode: out.serverCode }), operation: op.kind, events }));
-        return { kind: 'dropped' };
+        return { kind: 'refused', error: new WardenSdkError('refused', `Warden refused ${describe(op)} (${out.status}${out.serverCode ? ` ${out.serverCode}` : ''}): ${out.message}`, { status: out.status, ...(out.serverCode !== undefined && { serverCode: out.serverCode }), operation: op.kind, events }) };
     }
   }
 
   /**
    * A 413: send each half on its own, in order. If Warden goes away midway,
-   * the whole batch is kept and sent again later; the halves already stored
-   * then come back as duplicates, which change nothing.
+   * or refuses our access, the whole batch is kept (or refused) and sent
+   * again later; the halves already stored then come back as duplicates,
+   * which change nothing. A half refused for what it holds (one event too
+   * large) is reported and the rest goes on.
    */
   private async halves(events: string[]): Promise<Delivery> {
     const mid = Math.ceil(events.length / 2);
     for (const half of [events.slice(0, mid), events.slice(mid)]) {
       const r = await this.deliver({ kind: 'events', events: half });
       if (r.kind === 'unavailable' || r.kind === 'aborted') return r;
+      if (r.kind === 'refused') {
+        if (refusedForAccess(r.error)) return r;
+        this.o.report(r.error);
+      }
     }
     return { kind: 'acked', body: undefined };
   }

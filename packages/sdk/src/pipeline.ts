@@ -1,5 +1,7 @@
+import { MAX_TIMER_MS } from './backoff.js';
 import { CircuitBreaker, type CircuitPolicy, type CircuitState } from './circuit.js';
-import { Deliverer, type Delivery, type RetryPolicy } from './delivery.js';
+import { Deliverer, refusedForAccess, type Delivery, type RetryPolicy } from './delivery.js';
+import { Entry } from './entry.js';
 import { WardenSdkError } from './errors.js';
 import { Spool } from './spool.js';
 import type { Op, Transport } from './transport.js';
@@ -15,7 +17,7 @@ import type { EventRejection } from './types.js';
  * When Warden cannot be reached the queue moves to the spool (when there is
  * one), whose entries are older than anything left in memory: the worker
  * always replays the spool first, so order holds across outages and
- * restarts.
+ * restarts. A spool file is deleted only once Warden acknowledges it.
  */
 
 export interface PipelineOptions {
@@ -39,36 +41,8 @@ export interface PipelineStats {
   queuedEvents: number;
   /** Files waiting in the spool. */
   spooledBatches: number;
-  /** Events dropped because the queue was full with nowhere to spool them. */
+  /** Events dropped for want of room: the queue full with nowhere to spool them, or the spool full. */
   droppedEvents: number;
-}
-
-type EntryState = 'queued' | 'acked' | 'dropped' | 'spooled' | 'held';
-
-/** An op waiting in memory, and what became of it. */
-export class Entry {
-  state: EntryState = 'queued';
-  /** Set once a copy is in the spool (the op in flight keeps its place in memory as well). */
-  spoolName: string | undefined;
-  result: unknown;
-  private waiters: Array<() => void> = [];
-
-  constructor(readonly op: Op) {}
-
-  get events(): number {
-    return this.op.kind === 'events' ? this.op.events.length : 0;
-  }
-
-  settle(state: Exclude<EntryState, 'queued'>, result?: unknown): void {
-    this.state = state;
-    this.result = result;
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  /** Resolves once the op is acknowledged, dropped, spooled, or held in memory while Warden is away. */
-  settled(): Promise<void> {
-    return this.state === 'queued' ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
-  }
 }
 
 interface OpenBatch {
@@ -100,6 +74,10 @@ export class DeliveryPipeline {
   private rescanDue = false;
   private dropped = 0;
   private overflowing = false;
+  /** When writing to the spool last failed; undefined while it works. */
+  private spoolFailedAt: number | undefined;
+  /** The spool file last reported as held (refused for access), so it is reported once, not every cooldown. */
+  private heldFile: string | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly o: PipelineOptions) {
@@ -145,8 +123,8 @@ export class DeliveryPipeline {
       return;
     }
     if (this.queued >= this.o.maxQueuedEvents) {
-      if (this.spool) void this.spill();
-      else return this.overflow();
+      const full = this.overLimit();
+      if (full) return this.overflow(full);
     } else this.overflowing = false;
     const bytes = Buffer.byteLength(json) + 1;
     if (this.open && this.open.bytes + bytes > this.o.maxBatchBytes) this.seal();
@@ -172,8 +150,11 @@ export class DeliveryPipeline {
    * held in memory.
    */
   async flush(): Promise<void> {
+    // Nothing is sent after close(): a flush then has its answer when close() has.
+    if (this.closing) return this.closing;
     this.seal();
     await this.spoolReady;
+    if (this.closing) return this.closing;
     const target = this.memory.at(-1);
     const spooled = this.spool?.last;
     this.kick();
@@ -191,9 +172,18 @@ export class DeliveryPipeline {
   }
 
   private async shutDown(timeoutMs: number): Promise<void> {
+    try {
+      await this.drainAndSpill(timeoutMs);
+    } finally {
+      // Nothing more will be delivered: every flush() still waiting has its answer.
+      for (const w of this.waiters.splice(0)) w.resolve();
+    }
+  }
+
+  private async drainAndSpill(timeoutMs: number): Promise<void> {
     this.seal();
     await this.spoolReady;
-    const deadline = setTimeout(() => this.stop.abort(), timeoutMs);
+    const deadline = setTimeout(() => this.stop.abort(), Math.max(0, Math.min(timeoutMs, MAX_TIMER_MS)));
     deadline.unref();
     const drained = () => this.memory.length === 0 && (this.spool === undefined || this.spool.count === 0 || this.circuit.waitMs() > 0);
     this.kick();
@@ -211,7 +201,7 @@ export class DeliveryPipeline {
     const events = lost.reduce((n, e) => n + e.events, 0);
     for (const e of lost) e.settle('dropped');
     this.queued = 0;
-    if (lost.length > 0) this.o.report(new WardenSdkError('lost_at_close', `close() ended with Warden unreachable and no spoolDir: ${lost.length} request${lost.length === 1 ? '' : 's'} (${events} events) were not delivered.`, { events }));
+    if (lost.length > 0) this.o.report(new WardenSdkError('lost_at_close', `close() ended with Warden unreachable and ${this.spool ? 'a spool that could not take them' : 'no spoolDir'}: ${lost.length} request${lost.length === 1 ? '' : 's'} (${events} events) were not delivered.`, { events }));
   }
 
   /** `queued` already counts a batch's events: they were counted as they were added. */
@@ -220,11 +210,34 @@ export class DeliveryPipeline {
     this.kick();
   }
 
-  private overflow(): void {
+  /**
+   * maxQueuedEvents wait in memory: move them to the spool, and say why a
+   * new event cannot be taken, if it cannot. A healthy spool takes the queue
+   * shortly, so events keep coming in meanwhile, up to twice the limit; a
+   * spool that fails takes nothing, and memory stays at the limit.
+   */
+  private overLimit(): string | undefined {
+    if (!this.spool) return 'there is no spoolDir';
+    const failedAt = this.spoolFailedAt;
+    // A failing disk is tried again at most once every PUMP_RETRY_MS, not once an event.
+    if (failedAt === undefined || Date.now() - failedAt >= PUMP_RETRY_MS) void this.spill();
+    if (failedAt !== undefined) return 'the spool cannot be written';
+    if (this.queued >= 2 * this.o.maxQueuedEvents) return 'the spool cannot keep up';
+    return undefined;
+  }
+
+  private overflow(why: string): void {
     this.dropped++;
     if (this.overflowing) return;
     this.overflowing = true;
-    this.o.report(new WardenSdkError('queue_full', `More than ${this.o.maxQueuedEvents} events are waiting for Warden and there is no spoolDir: new events are dropped until the queue drains (stats().droppedEvents counts them).`, { operation: 'events', events: 1 }));
+    this.o.report(new WardenSdkError('queue_full', `More than ${this.o.maxQueuedEvents} events are waiting for Warden and ${why}: new events are dropped until the queue drains (stats().droppedEvents counts them).`, { operation: 'events', events: 1 }));
+  }
+
+  /** The spool could not be read or written: reported once, until a write succeeds again. */
+  private spoolFailed(err: unknown, what: string): void {
+    const first = this.spoolFailedAt === undefined;
+    this.spoolFailedAt = Date.now();
+    if (first) this.o.report(new WardenSdkError('spool_error', `${what} the spool ${this.spool!.dir}: ${(err as Error).message}. What is not spooled stays in memory, up to maxQueuedEvents; beyond it new events are dropped (stats().droppedEvents). Not reported again until the spool works.`, { cause: err }));
   }
 
   private kick(): void {
@@ -257,7 +270,7 @@ export class DeliveryPipeline {
       if (wait > 0) return this.pause(wait);
       if (this.rescanDue && this.spool) {
         this.rescanDue = false;
-        await this.spool.rescan();
+        await this.spool.rescan().catch((err: unknown) => this.spoolFailed(err, 'Could not list'));
       }
       const next = await this.next();
       if (!next) return;
@@ -273,7 +286,7 @@ export class DeliveryPipeline {
     await this.spill();
     for (const e of this.memory) if (e.state === 'queued') e.settle('held');
     clearTimeout(this.wake);
-    this.wake = setTimeout(() => this.kick(), wait).unref();
+    this.wake = setTimeout(() => this.kick(), Math.min(wait, MAX_TIMER_MS)).unref();
   }
 
   /** The oldest op: the spool's head, else memory's. */
@@ -289,18 +302,54 @@ export class DeliveryPipeline {
   }
 
   private async complete(next: Next, result: Delivery): Promise<void> {
-    const finished = result.kind === 'acked' || result.kind === 'dropped';
+    if (result.kind === 'acked') this.heldFile = undefined;
     if ('spoolName' in next) {
-      if (finished) await this.spool!.remove(next.spoolName);
+      if (result.kind === 'acked') await this.spool!.remove(next.spoolName);
+      else if (result.kind === 'refused') await this.refusedFile(next.spoolName, result.error);
       return;
     }
     const e = next.entry;
-    // Kept only when it is still to be sent and has no copy in the spool.
-    if (!finished && e.spoolName === undefined) return;
+    if (result.kind === 'unavailable' || result.kind === 'aborted') {
+      // Kept in memory to be sent again, unless its copy in the spool will be.
+      if (e.spoolName === undefined) return;
+      this.forget(e);
+      e.settle('spooled');
+      return;
+    }
     this.forget(e);
-    if (e.spoolName !== undefined && finished) await this.spool!.remove(e.spoolName);
-    if (result.kind === 'acked') e.settle('acked', result.body);
-    else e.settle(result.kind === 'dropped' ? 'dropped' : 'spooled');
+    if (result.kind === 'acked') {
+      if (e.spoolName !== undefined) await this.spool!.remove(e.spoolName);
+      e.settle('acked', result.body);
+    } else if (e.spoolName !== undefined) {
+      // Its copy is a spool file like any other.
+      e.settle((await this.refusedFile(e.spoolName, result.error)) ? 'spooled' : 'dropped');
+    } else {
+      this.o.report(result.error);
+      e.settle('dropped');
+    }
+  }
+
+  /**
+   * A spooled request Warden refused; its file goes only once Warden has
+   * acknowledged it. Refused for access (the key, its role, the url), it is
+   * held: the file stays, the circuit opens, and after the cooldown the same
+   * file is the probe, with everything else waiting behind it in order.
+   * Refused for what it holds (400, 409, 422, 404 run_not_found, an event too
+   * large), it never will be taken: the file is moved aside as
+   * `<name>.rejected`. Returns whether the file is still queued.
+   */
+  private async refusedFile(name: string, err: WardenSdkError): Promise<boolean> {
+    if (refusedForAccess(err)) {
+      this.circuit.trip();
+      if (this.heldFile !== name) {
+        this.heldFile = name;
+        this.o.report(new WardenSdkError(err.code, `${err.message} The spool file ${name} is kept; it, and everything queued behind it, is tried again every ${this.o.circuit.cooldownMs} ms until Warden takes it.`, err.details));
+      }
+      return true;
+    }
+    const rejected = await this.spool!.reject(name);
+    this.o.report(new WardenSdkError(err.code, `${err.message} It is not sent again: its spool file was moved aside to ${rejected}.`, err.details));
+    return false;
   }
 
   /**
@@ -319,22 +368,32 @@ export class DeliveryPipeline {
 
   private async spillAll(): Promise<void> {
     const spool = this.spool!;
-    for (let e = this.memory.find((x) => x.spoolName === undefined); e; e = this.memory.find((x) => x.spoolName === undefined)) {
+    // The op in flight when the spool is full is passed over, not dropped: it may yet be delivered.
+    const passed = new Set<Entry>();
+    const unspooled = () => this.memory.find((x) => x.spoolName === undefined && x.state !== 'acked' && x.state !== 'dropped' && !passed.has(x));
+    for (let e = unspooled(); e; e = unspooled()) {
       let written;
       try {
         written = await spool.append(e.op);
       } catch (err) {
-        this.o.report(new WardenSdkError('spool_error', `A batch could not be written to the spool ${spool.dir}: ${(err as Error).message}. It stays in memory.`, { events: e.events, cause: err }));
+        this.spoolFailed(err, `${e.events > 0 ? `A batch of ${e.events} events` : 'A run create or finalize'} could not be written to`);
         return;
       }
+      this.spoolFailedAt = undefined;
       if (!written.ok) {
+        if (e === this.inflight) {
+          passed.add(e);
+          continue;
+        }
         this.o.report(new WardenSdkError('spool_full', `The spool ${spool.dir} holds maxSpoolBytes (${this.o.maxSpoolBytes}) already: ${e.events > 0 ? `${e.events} events were` : 'a run create or finalize was'} dropped.`, { operation: e.op.kind, events: e.events }));
         this.forget(e);
+        this.dropped += e.events;
         e.settle('dropped');
         continue;
       }
-      if (e.state === 'acked') {
-        await spool.remove(written.name); // acknowledged while its copy was being written
+      if (e.state === 'acked' || e.state === 'dropped') {
+        // Acknowledged, or refused and reported, while its copy was being written: not to be sent again.
+        await spool.remove(written.name);
         continue;
       }
       e.spoolName = written.name;

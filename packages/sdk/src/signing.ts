@@ -26,7 +26,8 @@ export interface SignInput extends SigningCredentials {
   nonce?: string;
 }
 
-const KEY_ID = /^[A-Za-z0-9_-]{1,128}$/;
+/** A signing key id as Warden makes them (docs/hmac-signing.md); the client checks its option against it. */
+export const KEY_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Lowercase hex SHA-256 of the body bytes; no body hashes as zero bytes. */

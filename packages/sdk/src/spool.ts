@@ -142,6 +142,22 @@ export class Spool {
     });
   }
 
+  /**
+   * Take an entry Warden refused for good out of the queue, keeping it on
+   * disk as `<name>.rejected` for a person to look at (renamed back to
+   * `<name>`, a later client replays it). Returns the new name.
+   */
+  reject(name: string): Promise<string> {
+    return this.serial(async () => {
+      const rejected = `${name}.rejected`;
+      await rename(join(this.dir, name), join(this.dir, rejected)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+      this.forget(name);
+      return rejected;
+    });
+  }
+
   /** Delete an entry once Warden has acknowledged it. */
   remove(name: string): Promise<void> {
     return this.serial(async () => {
