@@ -231,7 +231,7 @@ function toolSpans(runId: string, n: number): ReadableSpan[] {
 
 describe('the OTLP receiver under backpressure', () => {
   it('answers 503 with Retry-After while the ingest queue is full; the exporter retries and every span is stored once', async () => {
-    const traces = s.gateway.storage.traces;
+    const traces = s.gateway.traceWriter;
     const append = traces.appendTraceEvents.bind(traces);
     // The first commit is held until the test lets it go: what arrives meanwhile waits in the queue (max_queued_events: 100).
     let release!: () => void;

@@ -3,7 +3,8 @@
 // gateway (its own process, SQLite) by concurrent clients, each answered only
 // once committed (202). Reported beside the ceiling measured in the same run:
 // the same rows inserted straight into SQLite (same schema, same pragmas, the
-// same 100 rows per transaction), with no HTTP, no validation, no guardrails.
+// same background checkpoints, the same 100 rows per transaction), with no
+// HTTP, no validation, no guardrails.
 // Also the ingest-to-queryable latency: from sending a batch to its last event
 // being visible through GET /api/v1/runs/{id}.
 // Env: BENCH_INGEST_S (seconds per run, default 5), BENCH_INGEST_CONN (default 16),
@@ -35,6 +36,7 @@ async function rawCeiling(seconds) {
   await store.traces.createRun(S.newRun({ id: 'raw', orgId: 'o', agent: 'a' }));
   await store.close();
   const db = T.openSqliteDatabase(join(dir, 'raw.db'));
+  const checkpoints = new S.WalCheckpointer(join(dir, 'raw.db'));
   const insert = db.prepare('INSERT INTO trace_events (org_id, run_id, seq, t, actor, type, payload, blob, meta, idempotency_key, flags, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?)');
   const tx = db.transaction((from) => {
     for (let i = 0; i < BATCH; i++) {
@@ -48,6 +50,7 @@ async function rawCeiling(seconds) {
     tx.immediate(n + 1);
     n += BATCH;
   }
+  await checkpoints.close();
   db.close();
   return n / seconds;
 }
@@ -70,7 +73,7 @@ async function throughGateway(seconds) {
   );
   const key = await createKey(ROOT, configFile);
   const prof = process.env.BENCH_INGEST_PROF;
-  const gw = await startGateway(ROOT, dir, configFile, { logFile: join(dir, 'gateway.log'), nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [] });
+  const gw = await startGateway(ROOT, dir, configFile, { logFile: join(dir, 'gateway.log'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [])] });
   const pool = new Pool(gw.url, { connections: CONN + 1, pipelining: 1 });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const post = async (path, body) => {

@@ -212,7 +212,7 @@ export function ingestTable(res) {
 }
 
 export function ingestNote() {
-  return '`bench/lib/ingest-bench.mjs`: a gateway in its own process on SQLite, guardrails on (the default), rate limits without per-role caps; concurrent clients each post batches of 100 reasoning events of about 1 KB with idempotency keys to POST /api/v1/runs/{id}/events, each answered 202 only once committed, for 5 s after a 1 s warm-up. The ceiling is the same rows inserted into the same schema (same pragmas, 100 rows per IMMEDIATE transaction) by one thread with no HTTP, validation or guardrails, in the same run.';
+  return '`bench/lib/ingest-bench.mjs`: a gateway in its own process on SQLite, guardrails on (the default), rate limits without per-role caps; concurrent clients each post batches of 100 reasoning events of about 1 KB with idempotency keys to POST /api/v1/runs/{id}/events, each answered 202 only once committed, for 5 s after a 1 s warm-up. The ceiling is the same rows inserted into the same schema (same pragmas and background WAL checkpoints, 100 rows per IMMEDIATE transaction) by one thread with no HTTP, validation or guardrails, in the same run.';
 }
 
 export function limitNote() {

@@ -10,7 +10,7 @@ import { buildPolicies } from './policy/service.js';
 import type { HealthState } from './http/routes/health.js';
 import { buildIdentity, masterKeyRing, openProviderKeys } from './identity/services.js';
 import { LlmForwarder, PriceTable, ProviderRouter } from './proxy/index.js';
-import { isPrivateToOneConnection, openStorage, redactUrl } from './storage/index.js';
+import { isPrivateToOneConnection, openStorage, redactUrl, type TraceStore } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { GatewayMetrics, createLoggers, type Logger } from './telemetry/index.js';
 import { VERSION } from './version.js';
@@ -26,6 +26,8 @@ export interface Gateway {
   readonly url: string;
   readonly storage: Storage;
   readonly writer: EventWriter;
+  /** Where the ingest path's transactions go: the writer thread's connection, or storage.traces. */
+  readonly traceWriter: Pick<TraceStore, 'appendTraceEvents'>;
   readonly logger: Logger;
   /** Stop accepting, finish in-flight requests, write every queued event, close storage. */
   close(): Promise<void>;
@@ -60,7 +62,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (ring.source.kind === 'generated') {
     logger.warn({ file: ring.source.path, key_id: ring.current.id }, 'created a new master key for secrets at rest: back this file up');
   }
-  const storage = await openStorage(config.storage.url, { log: logger });
+  const storage = await openStorage(config.storage.url, { log: logger, backgroundCheckpoints: true });
   const health: HealthState = { startedAt: Date.now(), version: VERSION, migrated: false };
   const applied = await storage.migrate();
   health.migrated = true;
@@ -126,7 +128,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   await reloadLimits();
   const router = new ProviderRouter(providers, config.upstream);
   const guard = buildGuard(config, ring);
-  const ingest = new TraceIngest(new GroupCommitter(storage.traces, 5000, config.ingest.max_queued_events), guard, new FsBlobStore(config.ingest.blob_dir ?? defaultBlobDir(config.storage.url)), {
+  // Trace transactions run on the writer thread too, when there is one.
+  const traceWriter: Pick<TraceStore, 'appendTraceEvents'> = writerThread ? { appendTraceEvents: (events) => writerThread.appendTraceEvents(events) } : { appendTraceEvents: (events) => storage.traces.appendTraceEvents(events) };
+  const ingest = new TraceIngest(new GroupCommitter(traceWriter, 5000, config.ingest.max_queued_events), guard, new FsBlobStore(config.ingest.blob_dir ?? defaultBlobDir(config.storage.url)), {
     blobThresholdBytes: config.ingest.blob_threshold_bytes,
     maxPayloadBytes: config.ingest.max_payload_bytes,
   });
@@ -191,5 +195,5 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       logger.flush();
     })());
 
-  return { app, url, storage, writer, logger, close };
+  return { app, url, storage, writer, traceWriter, logger, close };
 }

@@ -1,14 +1,15 @@
 /**
  * Worker-thread side of WorkerEventStore: owns its own storage connection and
- * does the hashing and inserting, so the gateway's event loop never blocks on
- * a batch write (a 500-event SQLite batch takes milliseconds of CPU).
+ * does the hashing and inserting of events, and the trace transactions, so the
+ * gateway's event loop never blocks on a batch write (a 500-event SQLite batch
+ * takes milliseconds of CPU).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStorage } from '../storage/index.js';
+import { openStorage, type TraceEventInput } from '../storage/index.js';
 import { type EventJson, parseEventJson } from './json.js';
 
-/** `events`: eventJson texts joined by newlines, as UTF-8. */
-type Message = { type: 'append'; id: number; events: Uint8Array } | { type: 'close' };
+/** `append`: eventJson texts joined by newlines, as UTF-8; `traces`: one trace transaction. */
+type Message = { type: 'append'; id: number; events: Uint8Array } | { type: 'traces'; id: number; events: TraceEventInput[] } | { type: 'close' };
 
 const UTF8 = new TextDecoder();
 
@@ -20,6 +21,15 @@ port.on('message', (m: Message) => {
     void storage.close().finally(() => port.close());
     return;
   }
+  const answer = (work: Promise<unknown>) =>
+    work.then(
+      (result) => port.postMessage({ id: m.id, ok: true, result }),
+      (err: unknown) => port.postMessage({ id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
+    );
+  if (m.type === 'traces') {
+    void answer(storage.traces.appendTraceEvents(m.events));
+    return;
+  }
   let events;
   try {
     events = UTF8.decode(m.events).split('\n').map((line: EventJson) => parseEventJson(line));
@@ -27,9 +37,6 @@ port.on('message', (m: Message) => {
     port.postMessage({ id: m.id, ok: false, message: `unreadable event batch: ${(err as Error).message}` });
     return;
   }
-  storage.appendEvents(events).then(
-    () => port.postMessage({ id: m.id, ok: true }),
-    (err: unknown) => port.postMessage({ id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) }),
-  );
+  void answer(storage.appendEvents(events));
 });
 port.postMessage({ ready: true });

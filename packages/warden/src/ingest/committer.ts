@@ -23,7 +23,7 @@ export class GroupCommitter {
   #writing = false;
 
   constructor(
-    private readonly store: TraceStore,
+    private readonly store: Pick<TraceStore, 'appendTraceEvents'>,
     /** Events per transaction, at most; a larger group is split. */
     private readonly maxEvents = 5000,
     /** Events waiting, at most: beyond it a batch is refused at once (503, Retry-After) instead of queued without bound. */

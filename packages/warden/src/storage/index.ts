@@ -30,6 +30,7 @@ export type { AppendOutcome, ProgressRecord, RunPage, RunQuery, RunRecord, RunSt
 export { StorageError, type StorageErrorCode } from './event-log.js';
 export type { StorageLogger } from './key-revision-listener.js';
 export { isPrivateToOneConnection, redactUrl } from './url.js';
+export { WalCheckpointer, workerFile } from './checkpoints.js';
 /** Column names of stored events: also the public (API, export) field names. */
 export { eventToRow } from './schema.js';
 export { PostgresStorage, SqliteStorage };
@@ -37,6 +38,12 @@ export { PostgresStorage, SqliteStorage };
 export interface OpenStorageOptions {
   /** Where connection trouble that does not fail a call is reported. */
   log?: StorageLogger;
+  /**
+   * SQLite: checkpoint the WAL on a thread of its own (checkpoints.ts) rather
+   * than in whichever commit crosses the threshold. For a long-running writer
+   * (the gateway); a short-lived process checkpoints when it closes.
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 /**
@@ -47,7 +54,7 @@ export async function openStorage(url: string, options: OpenStorageOptions = {})
   const scheme = urlScheme(url);
   switch (scheme) {
     case 'sqlite:':
-      return new SqliteStorage(url);
+      return new SqliteStorage(url, { backgroundCheckpoints: options.backgroundCheckpoints });
     case 'postgres:':
     case 'postgresql:':
       if (url.slice(scheme.length).startsWith('//')) return new PostgresStorage(url, { log: options.log });

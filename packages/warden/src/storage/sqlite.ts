@@ -1,15 +1,16 @@
 import { type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, sql, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, sql, SqliteDialect, type Selectable } from 'kysely';
 import { GENESIS_HASH } from '../audit/chain.js';
 import type { WardenEvent } from '../events/event.js';
 import { linkBatch } from './chain-batch.js';
+import { WalCheckpointer, WAL_AUTOCHECKPOINT_PAGES } from './checkpoints.js';
 import { KyselyDirectory } from './directory.js';
 import { listKeys, migrateToLatest, migrationStatus, queryEvents, verifyAudit } from './event-log.js';
 import { migrationProvider } from './migrations.js';
-import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, rowValues, type Database, type KeyRow } from './schema.js';
-import { batchRuns, idemKey, KyselyTraceStore, planAppend, runKey, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type TraceEventInput, type TraceStore } from './traces.js';
+import { EVENT_INSERT_COLUMNS, KEYS_REVISION, keyToRow, rowToKey, rowValues, type Database, type KeyRow, type RunsTable } from './schema.js';
+import { batchRuns, idemKey, KyselyTraceStore, planAppend, rowToRun, runKey, seqCandidates, seqKey, TRACE_EVENT_COLUMNS, traceEventValues, type AppendOutcome, type AppendState, type RunRecord, type TraceEventInput, type TraceStore } from './traces.js';
 import type { AuditVerifyResult, Directory, EventPage, EventQuery, KeyRecord, MigrationStatus, Storage } from './types.js';
 import { sqlitePathFromUrl } from './url.js';
 
@@ -139,6 +140,7 @@ function prepareTraceAppend(db: BetterSqlite3.Database): (events: readonly Trace
 
 class SqliteTraceStore extends KyselyTraceStore {
   #append: ((events: readonly TraceEventInput[]) => AppendOutcome[]) | undefined;
+  #runById: BetterSqlite3.Statement<[string, string], Selectable<RunsTable>> | undefined;
   constructor(
     db: Kysely<Database>,
     private readonly raw: BetterSqlite3.Database,
@@ -149,6 +151,13 @@ class SqliteTraceStore extends KyselyTraceStore {
     if (events.length === 0) return [];
     this.#append ??= prepareTraceAppend(this.raw);
     return this.#append(events);
+  }
+
+  /** On a statement prepared once: every event batch posted to a run looks its run up first. */
+  override async getRun(orgId: string, id: string): Promise<RunRecord | undefined> {
+    this.#runById ??= this.raw.prepare<[string, string], Selectable<RunsTable>>('SELECT * FROM runs WHERE org_id = ? AND id = ?');
+    const row = this.#runById.get(orgId, id);
+    return row ? rowToRun(row) : undefined;
   }
 }
 
@@ -161,6 +170,8 @@ export function openSqliteDatabase(path: string): BetterSqlite3.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // Checkpoints are the background checkpointer's (checkpoints.ts); this is the backstop.
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   return db;
 }
 
@@ -181,9 +192,12 @@ export class SqliteStorage implements Storage {
   #closed = false;
   readonly #path: string;
 
-  constructor(url: string) {
+  readonly #checkpointer: WalCheckpointer | undefined;
+
+  constructor(url: string, options: { backgroundCheckpoints?: boolean } = {}) {
     this.#path = sqlitePathFromUrl(url);
     this.raw = openSqliteDatabase(this.#path);
+    if (options.backgroundCheckpoints && this.#path !== ':memory:') this.#checkpointer = new WalCheckpointer(this.#path);
     this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: this.raw }) });
     this.#migrator = new Migrator({ db: this.db, provider: migrationProvider('sqlite') });
     this.traces = new SqliteTraceStore(this.db, this.raw);
@@ -234,6 +248,7 @@ export class SqliteStorage implements Storage {
     this.#closed = true;
     clearInterval(this.#poll);
     this.#watcher?.close();
+    await this.#checkpointer?.close();
     await this.db.destroy();
   }
 
