@@ -43,6 +43,11 @@ afterAll(async () => {
 });
 
 describe('warden CLI', () => {
+  it('runs as a command through its own shebang, which passes Node flags (how npm start and installed bins start it)', () => {
+    const r = spawnSync(BIN, ['--version'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect([r.status, r.stdout.trim()]).toEqual([0, expect.stringMatching(/^\d+\.\d+\.\d+/)]);
+  });
+
   it('check-config accepts a good file and exits 2 naming the bad key in a bad one', () => {
     const ok = warden('check-config', '--config', cfg);
     expect(ok.code).toBe(0);

@@ -134,6 +134,13 @@ export function createKey(root, configFile) {
   });
 }
 
+/** The Node flags the `warden` command runs with (its shebang's), so the gateway measured is the one users start. */
+function binNodeFlags(bin) {
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 /**
  * Starts `warden start --config FILE` with stdout (its JSON logs) written straight to a
  * file by the child itself, so the harness never touches the log stream. Resolves with
@@ -143,9 +150,10 @@ export async function startGateway(root, dir, configFile, { logFile, nodeArgs = 
   const errFile = join(dir, 'gateway.stderr');
   const outFd = openSync(logFile, 'w');
   const errFd = openSync(errFile, 'w');
+  const bin = join(root, 'packages/warden/bin/warden.js');
   const child = spawn(
     process.execPath,
-    [...nodeArgs, join(root, 'packages/warden/bin/warden.js'), 'start', '--config', configFile],
+    [...binNodeFlags(bin), ...nodeArgs, bin, 'start', '--config', configFile],
     { cwd: dir, env: childEnv(), stdio: ['ignore', outFd, errFd] },
   );
   closeSync(outFd);

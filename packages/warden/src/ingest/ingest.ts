@@ -41,6 +41,12 @@ const SOURCES: Record<TraceEventBody['type'], TextSource> = {
   error: 'user',
 };
 
+/** What a trace:ingest decision sees of an event (Cedar `context.event`). */
+export function policyEvent(e: { type: string; actor: string; payload: unknown }): { type: string; actor: string; tool: string } {
+  const tool = (e.payload as { tool?: unknown } | null)?.tool;
+  return { type: e.type, actor: e.actor, tool: typeof tool === 'string' ? tool : '' };
+}
+
 /**
  * The ingest stage: validates each event by its type, runs the guardrails
  * on its payload (a finding whose action is block refuses the event with its
@@ -48,12 +54,6 @@ const SOURCES: Record<TraceEventBody['type'], TextSource> = {
  * large payloads to the blob store, and stores the accepted events through
  * the group committer. Resolves only once they are committed.
  */
-/** What a trace:ingest decision sees of an event (Cedar `context.event`). */
-export function policyEvent(e: { type: string; actor: string; payload: unknown }): { type: string; actor: string; tool: string } {
-  const tool = (e.payload as { tool?: unknown } | null)?.tool;
-  return { type: e.type, actor: e.actor, tool: typeof tool === 'string' ? tool : '' };
-}
-
 export class TraceIngest {
   constructor(
     private readonly committer: GroupCommitter,
@@ -136,7 +136,8 @@ export class TraceIngest {
       }
     }
     const json = JSON.stringify(e.payload ?? null);
-    const bytes = Buffer.byteLength(json);
+    // UTF-8 takes at most 3 bytes a UTF-16 unit: most payloads are shown small without counting.
+    const bytes = json.length * 3 <= Math.min(this.opts.maxPayloadBytes, this.opts.blobThresholdBytes) ? json.length : Buffer.byteLength(json);
     if (bytes > this.opts.maxPayloadBytes) {
       return { code: 'payload_too_large', field: '/payload', message: `The payload is ${bytes} bytes; at most ${this.opts.maxPayloadBytes} are accepted` };
     }
