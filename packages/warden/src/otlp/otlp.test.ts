@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { SpanRecord } from '../storage/index.js';
 import { decodeJson, decodeProtobuf, exportResponse } from './decode.js';
 import { runOf, spanEvents } from './genai.js';
-import { spanTree } from './tree.js';
+import { MAX_DEPTH, spanTree } from './tree.js';
 
 function spans() {
   const memory = new InMemorySpanExporter();
@@ -108,5 +108,23 @@ describe('span trees', () => {
     // x and y name each other as parent: the loop is cut at x, which keeps y below it.
     expect(tree[2]!.children.map((n) => n.span_id)).toEqual(['y']);
     expect(tree[2]!.usage.output_tokens).toBe(10);
+  });
+
+  it('a chain of 10,000 spans (one under the next) neither exhausts the stack nor nests past MAX_DEPTH, and its tokens still roll up', () => {
+    const chain = Array.from({ length: 10_000 }, (_, i) => span(`s${i}`, i === 0 ? null : `s${i - 1}`, i));
+    const tree = spanTree(chain);
+    expect(() => JSON.stringify(tree)).not.toThrow();
+    let deepest = 0;
+    const stack = tree.map((n) => [n, 0] as const);
+    while (stack.length > 0) {
+      const [n, d] = stack.pop()!;
+      deepest = Math.max(deepest, d);
+      for (const c of n.children) stack.push([c, d + 1]);
+    }
+    expect(deepest).toBe(MAX_DEPTH);
+    // Each root past the first names the parent it was cut from; the first root's subtree counted all 10,000 spans.
+    expect(tree.length).toBe(Math.ceil(10_000 / (MAX_DEPTH + 1)));
+    expect(tree[1]!.parent_span_id).toBe(`s${MAX_DEPTH}`);
+    expect(tree[0]!.usage.output_tokens).toBe(50_000);
   });
 });

@@ -26,6 +26,9 @@ export interface SpanNode {
   children: SpanNode[];
 }
 
+/** Levels of nesting in a tree, at most. */
+export const MAX_DEPTH = 100;
+
 const iso = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
 const tokens = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
 
@@ -63,31 +66,59 @@ export function spanTree(spans: readonly SpanRecord[]): SpanNode[] {
     });
   }
   const roots: SpanNode[] = [];
+  /** Each nested span's parent. */
+  const parentOf = new Map<SpanNode, SpanNode>();
   // Spans arrive sorted by start: children are appended in start order.
   for (const node of nodes.values()) {
     const parent = node.parent_span_id ? nodes.get(key(node.trace_id, node.parent_span_id)) : undefined;
     if (parent && parent !== node) {
       parent.children.push(node);
+      parentOf.set(node, parent);
       delete node.resource;
     } else roots.push(node);
   }
+  // Walked without recursion: a trace is data from outside, and a chain of thousands of spans must not exhaust the stack.
   const seen = new Set<SpanNode>();
-  const sum = (n: SpanNode): void => {
-    seen.add(n);
-    for (const c of n.children) {
-      sum(c);
-      n.usage.input_tokens += c.usage.input_tokens;
-      n.usage.output_tokens += c.usage.output_tokens;
+  const order: SpanNode[] = []; // every parent before its children
+  const walk = (root: SpanNode): void => {
+    const stack = [root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      seen.add(n);
+      order.push(n);
+      for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
     }
   };
-  for (const r of roots) sum(r);
+  const detach = (n: SpanNode): void => {
+    const parent = parentOf.get(n)!;
+    parent.children = parent.children.filter((c) => c !== n);
+    parentOf.delete(n);
+    roots.push(n);
+  };
+  for (const r of [...roots]) walk(r);
   // Spans whose parents form a loop (A under B under A) are reachable from no root: each loop is cut at one span.
   for (const node of nodes.values()) {
     if (seen.has(node)) continue;
-    const parent = nodes.get(key(node.trace_id, node.parent_span_id!))!;
-    parent.children = parent.children.filter((c) => c !== node);
-    roots.push(node);
-    sum(node);
+    detach(node);
+    walk(node);
+  }
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!;
+    const parent = parentOf.get(n);
+    if (!parent) continue;
+    parent.usage.input_tokens += n.usage.input_tokens;
+    parent.usage.output_tokens += n.usage.output_tokens;
+  }
+  // Nesting stops at MAX_DEPTH (so does a JSON encoder's stack): a deeper span is listed as a root, its parent_span_id still naming its parent.
+  const depth = new Map<SpanNode, number>();
+  for (const n of order) {
+    const parent = parentOf.get(n);
+    let d = parent ? depth.get(parent)! + 1 : 0;
+    if (d > MAX_DEPTH) {
+      detach(n);
+      d = 0;
+    }
+    depth.set(n, d);
   }
   return roots;
 }
