@@ -39,6 +39,14 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 /** Names and ids the event schema holds to 200 characters. */
 const name = (v: string | undefined): string | undefined => v?.slice(0, 200);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+/** A span's gen_ai.usage tokens (the current names, else the older prompt/completion ones); absent when not given. */
+export function spanTokens(a: Record<string, unknown>): { input_tokens: number | undefined; output_tokens: number | undefined } {
+  return {
+    input_tokens: num(a['gen_ai.usage.input_tokens']) ?? num(a['gen_ai.usage.prompt_tokens']),
+    output_tokens: num(a['gen_ai.usage.output_tokens']) ?? num(a['gen_ai.usage.completion_tokens']),
+  };
+}
+
 /** Content attributes are JSON text under the conventions; kept parsed where they parse. */
 function content(v: unknown): unknown {
   if (typeof v !== 'string') return v;
@@ -94,10 +102,7 @@ export function spanEvents(span: OtlpSpan, run: MappedRun, price?: PriceOf): Map
       runId: run.id,
       body: { seq: 0, t, actor, type, payload: { ...defined(payload), otel }, meta: { run_id: run.id, ...(agentId && { agent_id: agentId }), idempotency_key: `otlp:${span.traceId}:${span.spanId}:${part}` } },
     });
-  const usage = defined({
-    input_tokens: num(a['gen_ai.usage.input_tokens']) ?? num(a['gen_ai.usage.prompt_tokens']),
-    output_tokens: num(a['gen_ai.usage.output_tokens']) ?? num(a['gen_ai.usage.completion_tokens']),
-  });
+  const usage = defined(spanTokens(a));
   const error = failed ? (span.status.message ?? str(a['error.type']) ?? 'the operation failed') : undefined;
   if (INFERENCE.has(op)) {
     const model = str(a['gen_ai.request.model']);

@@ -115,7 +115,7 @@ describe('span trees', () => {
     const tree = spanTree(chain);
     expect(() => JSON.stringify(tree)).not.toThrow();
     let deepest = 0;
-    const stack = tree.map((n) => [n, 0] as const);
+    const stack: Array<[(typeof tree)[number], number]> = tree.map((n) => [n, 0]);
     while (stack.length > 0) {
       const [n, d] = stack.pop()!;
       deepest = Math.max(deepest, d);

@@ -1,4 +1,5 @@
 import type { SpanRecord } from '../storage/index.js';
+import { spanTokens } from './genai.js';
 
 const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUSES = ['unset', 'ok', 'error'];
@@ -30,7 +31,6 @@ export interface SpanNode {
 export const MAX_DEPTH = 100;
 
 const iso = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
-const tokens = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
 
 /**
  * Spans as trees: each under its parent, siblings by start time. A span whose
@@ -58,10 +58,7 @@ export function spanTree(spans: readonly SpanRecord[]): SpanNode[] {
       scope: s.scope,
       resource: s.resource,
       run_id: s.runId,
-      usage: {
-        input_tokens: tokens(s.attributes['gen_ai.usage.input_tokens'] ?? s.attributes['gen_ai.usage.prompt_tokens']),
-        output_tokens: tokens(s.attributes['gen_ai.usage.output_tokens'] ?? s.attributes['gen_ai.usage.completion_tokens']),
-      },
+      usage: (({ input_tokens, output_tokens }) => ({ input_tokens: input_tokens ?? 0, output_tokens: output_tokens ?? 0 }))(spanTokens(s.attributes)),
       children: [],
     });
   }
