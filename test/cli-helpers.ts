@@ -9,9 +9,13 @@ export interface WardenProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `warden start --config FILE` as its own process; resolves with its URL once it logs that it listens. */
-export function startWarden(config: string, cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<WardenProcess> {
-  const proc = spawn(process.execPath, [BIN, 'start', '--config', config], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
+/**
+ * Starts `warden start --config FILE` as its own process; resolves with its URL once it logs that it listens.
+ * `asCommand`: run the bin itself (its sh line re-executes it with its Node flags), as npm and installed bins do.
+ */
+export function startWarden(config: string, cwd: string, env: NodeJS.ProcessEnv = process.env, asCommand = false): Promise<WardenProcess> {
+  const args = ['start', '--config', config];
+  const proc = asCommand ? spawn(BIN, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env }) : spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   return new Promise((res, rej) => {
     let buf = '';

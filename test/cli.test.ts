@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type MockUpstream, startMockUpstream } from '@warden/mock-upstream';
@@ -43,9 +43,19 @@ afterAll(async () => {
 });
 
 describe('warden CLI', () => {
-  it('runs as a command through its own shebang, which passes Node flags (how npm start and installed bins start it)', () => {
+  it('runs as a command: its sh line re-executes the same process as Node with its flags, which answers and stops on SIGTERM', async () => {
     const r = spawnSync(BIN, ['--version'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
     expect([r.status, r.stdout.trim()]).toEqual([0, expect.stringMatching(/^\d+\.\d+\.\d+/)]);
+    const w = await startWarden(cfg, dir, process.env, true);
+    try {
+      // exec, not a child: the pid the caller holds is Node's, so signals (and kill -9) reach the gateway itself.
+      const cmdline = readFileSync(`/proc/${w.proc.pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline.slice(0, 2)).toEqual(['node', '--max-semi-space-size=32']);
+      expect((await fetch(`${w.url}/health`)).status).toBe(200);
+    } finally {
+      w.proc.kill('SIGTERM');
+    }
+    expect(await w.exited).toBe(0);
   });
 
   it('check-config accepts a good file and exits 2 naming the bad key in a bad one', () => {

@@ -195,6 +195,29 @@ describe('the OTLP receiver with the OpenTelemetry JS exporters', () => {
     expect((await adminGet(s, `/api/v1/traces/${leaky.getFinishedSpans()[0]!.spanContext().traceId}`, s.agentKey)).status).toBe(404);
   });
 
+  it('run ids and run metadata come from spans as the guardrails left them: no raw PII, and never from a blocked span', async () => {
+    const memory = new InMemorySpanExporter();
+    const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] }).getTracer('t');
+    const root = tracer.startSpan('invoke_agent', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.conversation.id': 'conv for alice.smith@example.com' } });
+    const inRoot = trace.setSpan(context.active(), root);
+    tracer.startSpan('execute_tool lookup', { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup' } }, inRoot).end();
+    root.end();
+    const blockedTracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] }).getTracer('t');
+    const leaky = blockedTracer.startSpan('invoke_agent', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.conversation.id': AWS_KEY } });
+    blockedTracer.startSpan('execute_tool lookup', { attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup' } }, trace.setSpan(context.active(), leaky)).end();
+    leaky.end();
+    const res = await fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'application/json' }, body: JSON.stringify(await otlpJson(memory.getFinishedSpans())) });
+    expect(((await res.json()) as any).partialSuccess).toMatchObject({ rejectedSpans: '1' });
+    const listed = (await adminGet(s, '/api/v1/runs?limit=200', s.agentKey)).body;
+    const text = JSON.stringify(listed);
+    expect(text).not.toContain('alice.smith@example.com');
+    expect(text).not.toContain(AWS_KEY);
+    // Both spans of the first trace are in one run.
+    const traceId = root.spanContext().traceId;
+    const tree = (await adminGet(s, `/api/v1/traces/${traceId}`, s.agentKey)).body;
+    expect(new Set(tree.spans.flatMap((n: any) => [n.run_id, ...n.children.map((c: any) => c.run_id)])).size).toBe(1);
+  });
+
   it('a Cedar forbid on trace:ingest refuses the span whose events it denies: neither the span nor its events are kept', async () => {
     const text = '@id("no-shell")\nforbid (principal, action == Warden::Action::"trace:ingest", resource)\nwhen { context has event && context.event.tool == "run_shell" };';
     const put = await fetch(`${s.url}/api/v1/policies/no-shell`, { method: 'PUT', headers: { authorization: `Bearer ${s.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
@@ -261,7 +284,7 @@ describe('the OTLP receiver under backpressure', () => {
       await inCommit;
       const queued = post(await otlpJson(toolSpans('otel-load', 2)));
       await until(async () => (await health()).queue_depth === 4);
-      expect(await health()).toEqual({ status: 'up', queue_depth: 4, max_queued_events: 100 });
+      expect(await health()).toMatchObject({ status: 'up', queue_depth: 4, max_queued_events: 100 });
       expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^warden_ingest_queue_depth 4$/m);
 
       const before = await refusals();
@@ -269,6 +292,9 @@ describe('the OTLP receiver under backpressure', () => {
       const refused = await post(ProtobufTraceSerializer.serializeRequest(toolSpans('otel-load', 60)), 'application/x-protobuf');
       expect([refused.status, refused.headers.get('retry-after'), refused.headers.get('content-type')]).toEqual([503, '1', 'application/x-protobuf']);
       expect([...Buffer.from(await refused.arrayBuffer()).subarray(0, 2)]).toEqual([0x08, 14]); // UNAVAILABLE
+      // While batches are refused, the health report says so, and the gateway as a whole is degraded.
+      expect(await health()).toMatchObject({ status: 'degraded', last_refusal: expect.any(String) });
+      expect((await adminGet(s, '/health/detailed')).body.status).toBe('degraded');
 
       // The exporter is refused too while the commit is held, and succeeds on its retry once it is let go.
       const exported = exportWith(protoExporter(), toolSpans('otel-load', 60));

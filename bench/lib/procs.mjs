@@ -134,11 +134,11 @@ export function createKey(root, configFile) {
   });
 }
 
-/** The Node flags the `warden` command runs with (its shebang's), so the gateway measured is the one users start. */
+/** The Node flags the `warden` command runs with (its second line re-executes it as `exec node FLAGS "$0"`), so the gateway measured is the one users start. */
 function binNodeFlags(bin) {
-  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0];
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang);
-  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+  const m = /^":" \/\/; exec node (.*) "\$0" "\$@"$/m.exec(readFileSync(bin, 'utf8'));
+  if (!m) throw new Error(`${bin} does not start with the sh line that names its Node flags`);
+  return m[1].trim().split(/\s+/).filter(Boolean);
 }
 
 /**

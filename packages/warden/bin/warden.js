@@ -1,4 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/bin/sh
+":" //; exec node --max-semi-space-size=32 "$0" "$@"
 import { main } from '../dist/cli/index.js';
 
 main(process.argv).catch((err) => {

@@ -182,6 +182,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await drain(app);
+      // Batches still queued for a commit (a handler past the drain's deadline) are written before the writer thread goes.
+      await Promise.race([ingest.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       requestLog.flush();
       const lost = await writer.close();
       if (lost > 0) logger.error({ events: lost }, 'could not write queued events before shutdown');

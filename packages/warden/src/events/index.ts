@@ -7,5 +7,5 @@ export type { EventStore, EventWriterOptions, EventWriterHooks } from './writer.
 export { uuidv7 } from './ids.js';
 export { newDraft, addDetail } from './draft.js';
 export type { EventDraft } from './draft.js';
-export { WorkerEventStore } from './worker-store.js';
+export { WorkerEventStore, WriterThreadLost } from './worker-store.js';
 export { systemEvent } from './system.js';

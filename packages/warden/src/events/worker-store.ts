@@ -5,6 +5,13 @@ import type { EventStore } from './writer.js';
 
 const UTF8 = new TextEncoder();
 
+/**
+ * The writer thread died with this request unanswered: its transaction may
+ * have committed or not. Not to be retried blindly (events without an
+ * idempotency key would be stored twice); the caller is told it failed.
+ */
+export class WriterThreadLost extends Error {}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
@@ -46,6 +53,7 @@ export class WorkerEventStore implements EventStore {
   }
 
   async #send(message: Record<string, unknown>, transfer: ArrayBuffer[]): Promise<unknown> {
+    if (this.#closed) throw new Error('the event writer thread is closed');
     await this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -54,7 +62,10 @@ export class WorkerEventStore implements EventStore {
     });
   }
 
+  #closed = false;
+
   async close(): Promise<void> {
+    this.#closed = true;
     const w = this.worker;
     if (!w) return;
     this.worker = undefined;
@@ -91,8 +102,8 @@ export class WorkerEventStore implements EventStore {
           p.reject(err);
         }
       };
-      w.on('error', fail);
-      w.on('exit', (code) => fail(new Error(`event writer thread exited (code ${code})`)));
+      w.on('error', (err) => fail(new WriterThreadLost(`event writer thread failed: ${err.message}`)));
+      w.on('exit', (code) => fail(new WriterThreadLost(`event writer thread exited (code ${code})`)));
     });
     return this.ready;
   }

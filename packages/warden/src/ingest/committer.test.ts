@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppendOutcome, TraceEventInput, TraceStore } from '../storage/index.js';
+import { WriterThreadLost } from '../events/index.js';
 import { GroupCommitter } from './committer.js';
 
 const ev = (runId: string, seq: number) => ({ orgId: 'o', runId, seq }) as TraceEventInput;
@@ -33,6 +34,28 @@ describe('GroupCommitter', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     // One shared attempt, then each batch alone.
     expect(s.transactions).toEqual([4, 1, 1, 2]);
+  });
+
+  it('does not retry a shared transaction whose outcome is unknown (the writer thread died unanswered): every batch in it fails, none is written twice', async () => {
+    let calls = 0;
+    const lost = { appendTraceEvents: async () => (calls++, Promise.reject(new WriterThreadLost('event writer thread exited (code 1)'))) };
+    const c = new GroupCommitter(lost);
+    const results = await Promise.allSettled([c.commit([ev('r1', 1)]), c.commit([ev('r2', 1)])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(calls).toBe(1);
+    await c.idle();
+  });
+
+  it('idle() waits for what is queued and being written', async () => {
+    const s = store();
+    const c = new GroupCommitter(s.traces);
+    const pending = c.commit([ev('r', 1)]);
+    let done = false;
+    const idle = c.idle().then(() => (done = true));
+    expect(done).toBe(false);
+    await pending;
+    await idle;
+    expect(s.transactions).toEqual([1]);
   });
 
   it('splits a group at maxEvents', async () => {

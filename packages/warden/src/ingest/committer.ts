@@ -1,4 +1,5 @@
 import { WardenError } from '../errors/index.js';
+import { WriterThreadLost } from '../events/index.js';
 import type { AppendOutcome, TraceEventInput, TraceStore } from '../storage/index.js';
 
 interface Pending {
@@ -19,6 +20,7 @@ interface Pending {
  */
 export class GroupCommitter {
   #queue: Pending[] = [];
+  #lastRefusal = 0;
   #queued = 0;
   #writing = false;
 
@@ -32,6 +34,7 @@ export class GroupCommitter {
 
   commit(events: readonly TraceEventInput[]): Promise<AppendOutcome[]> {
     if (this.#queued + events.length > this.maxQueued && this.#queued > 0) {
+      this.#lastRefusal = Date.now();
       return Promise.reject(new WardenError('ingest_overloaded', undefined, { 'retry-after': '1' }));
     }
     return new Promise((resolve, reject) => {
@@ -64,16 +67,31 @@ export class GroupCommitter {
         }
       } catch (err) {
         // One request's batch must not fail the others it shared a transaction with: each is tried alone.
-        if (group.length === 1) group[0]!.reject(err);
+        // Unless the transaction may have committed (the writer thread died unanswered): then none is retried.
+        if (group.length === 1 || err instanceof WriterThreadLost) for (const p of group) p.reject(err);
         else for (const p of group) await this.store.appendTraceEvents(p.events).then(p.resolve, p.reject);
       }
     }
     this.#writing = false;
+    for (const wake of this.#idle.splice(0)) wake();
+  }
+
+  #idle: Array<() => void> = [];
+
+  /** Resolves once nothing is queued or being written (shutdown waits for it before closing the store). */
+  idle(): Promise<void> {
+    if (!this.#writing && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   /** Events waiting for the next transaction. */
   get depth(): number {
     return this.#queued;
+  }
+
+  /** When a batch was last refused for a full queue (ms since the epoch; 0: never). */
+  get lastRefusal(): number {
+    return this.#lastRefusal;
   }
 
   /** Events that may wait before a batch is refused. */

@@ -62,9 +62,14 @@ export class TraceIngest {
     private readonly opts: IngestOptions,
   ) {}
 
-  /** Accepted events waiting for their transaction, and how many may wait before a batch is refused with 503. */
-  queue(): { depth: number; capacity: number } {
-    return { depth: this.committer.depth, capacity: this.committer.capacity };
+  /** Accepted events waiting for their transaction, how many may wait before a batch is refused with 503, and when one last was. */
+  queue(): { depth: number; capacity: number; lastRefusal: number } {
+    return { depth: this.committer.depth, capacity: this.committer.capacity, lastRefusal: this.committer.lastRefusal };
+  }
+
+  /** Resolves once every accepted batch has been committed or refused. */
+  idle(): Promise<void> {
+    return this.committer.idle();
   }
 
   /** A stored large payload, by its reference; undefined when there is no blob store or no such blob. */

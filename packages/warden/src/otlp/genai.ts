@@ -38,7 +38,7 @@ export interface MappedEvent {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 /** Names and ids the event schema holds to 200 characters. */
 const name = (v: string | undefined): string | undefined => v?.slice(0, 200);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : undefined);
 /** A span's gen_ai.usage tokens (the current names, else the older prompt/completion ones); absent when not given. */
 export function spanTokens(a: Record<string, unknown>): { input_tokens: number | undefined; output_tokens: number | undefined } {
   return {

@@ -71,7 +71,6 @@ export function spanTree(spans: readonly SpanRecord[]): SpanNode[] {
     if (parent && parent !== node) {
       parent.children.push(node);
       parentOf.set(node, parent);
-      delete node.resource;
     } else roots.push(node);
   }
   // Walked without recursion: a trace is data from outside, and a chain of thousands of spans must not exhaust the stack.
@@ -108,14 +107,24 @@ export function spanTree(spans: readonly SpanRecord[]): SpanNode[] {
   }
   // Nesting stops at MAX_DEPTH (so does a JSON encoder's stack): a deeper span is listed as a root, its parent_span_id still naming its parent.
   const depth = new Map<SpanNode, number>();
+  const cut = new Set<SpanNode>();
   for (const n of order) {
     const parent = parentOf.get(n);
     let d = parent ? depth.get(parent)! + 1 : 0;
     if (d > MAX_DEPTH) {
-      detach(n);
+      cut.add(n);
       d = 0;
     }
     depth.set(n, d);
   }
+  const parentsOfCut = new Set<SpanNode>();
+  for (const n of cut) {
+    parentsOfCut.add(parentOf.get(n)!);
+    parentOf.delete(n);
+    roots.push(n);
+  }
+  for (const parent of parentsOfCut) parent.children = parent.children.filter((c) => !cut.has(c));
+  // The resource is shown on roots only (a trace's spans usually share one).
+  for (const n of parentOf.keys()) delete n.resource;
   return roots;
 }

@@ -4,14 +4,19 @@ import BetterSqlite3 from 'better-sqlite3';
 
 const { path, intervalMs, restartPages } = workerData as { path: string; intervalMs: number; restartPages: number };
 const db = new BetterSqlite3(path);
-db.pragma('busy_timeout = 5000');
+// Never wait: a checkpoint that cannot have what it needs now (a reader on an old
+// snapshot, a writer mid-commit) gives up and is tried again on the next tick. A
+// RESTART that waited would hold every writer back for as long as it waited.
+db.pragma('busy_timeout = 0');
 
 const checkpoint = (mode: 'PASSIVE' | 'RESTART') => (db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number; log: number; checkpointed: number }>)[0]!;
 
 const timer = setInterval(() => {
   try {
-    const { log } = checkpoint('PASSIVE');
-    if (log > restartPages) checkpoint('RESTART');
+    const { log, checkpointed } = checkpoint('PASSIVE');
+    // Rewind only once everything is copied: the restart then has only the frames
+    // committed since to copy, and no reader can be left on the ones before.
+    if (log > restartPages && checkpointed === log) checkpoint('RESTART');
   } catch {
     // Busy or gone for a moment: the next tick tries again, and writers keep their backstop.
   }

@@ -21,21 +21,26 @@ export interface CheckpointOptions {
 export function workerFile(name: string, from: string): URL {
   const here = new URL(`./${name}`, from);
   if (existsSync(fileURLToPath(here))) return here;
-  return new URL(here.href.replace('/src/', '/dist/'));
+  // The package's own src/ is the last one in the path (a checkout may live under ~/src/…).
+  const at = here.href.lastIndexOf('/src/');
+  return new URL(`${here.href.slice(0, at)}/dist/${here.href.slice(at + 5)}`);
 }
 
 /**
  * Checkpoints of a SQLite database in WAL mode, on a thread and connection of
  * their own, so commits never wait for them. Every `intervalMs` a PASSIVE
  * checkpoint copies committed pages into the database file without blocking
- * anyone; when the WAL has grown beyond `restartPages` (writers kept
- * appending while it copied), a RESTART checkpoint copies the few pages left,
- * holding writers back only for that and the fsync, so that the next writer
- * starts the WAL from its beginning and the file stops growing.
+ * anyone; when the WAL has grown beyond `restartPages` and that pass copied
+ * all of it, a RESTART checkpoint copies the frames committed since, holding
+ * writers back only for that and the fsync, so that the next writer starts
+ * the WAL from its beginning and the file stops growing. It never waits for a
+ * lock (busy_timeout 0): a reader on an old snapshot makes it skip a turn,
+ * not stall the writers.
  */
 export class WalCheckpointer {
   readonly #worker: Worker;
   #closed: Promise<void> | undefined;
+  #exited = false;
 
   constructor(path: string, options: CheckpointOptions = {}) {
     this.#worker = new Worker(workerFile('checkpoint-worker.js', import.meta.url), {
@@ -43,11 +48,13 @@ export class WalCheckpointer {
     });
     // A checkpointer that fails leaves the committing connections' own checkpoints (the backstop) to do the work.
     this.#worker.on('error', () => undefined);
+    this.#worker.once('exit', () => (this.#exited = true));
     this.#worker.unref();
   }
 
   close(): Promise<void> {
     this.#closed ??= new Promise<void>((resolve) => {
+      if (this.#exited) return resolve(); // it failed (or never started): nothing to stop
       this.#worker.ref(); // an unref'd worker's exit would not keep a caller awaiting it alive
       this.#worker.once('exit', () => resolve());
       this.#worker.postMessage('close');

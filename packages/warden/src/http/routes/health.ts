@@ -62,7 +62,9 @@ export function healthRoutes(deps: ServerDeps) {
         },
         trace_ingest: (() => {
           const q = deps.ingest.queue();
-          return { status: q.depth >= q.capacity ? 'degraded' : 'up', queue_depth: q.depth, max_queued_events: q.capacity };
+          // Degraded while batches are being refused for a full queue (503), and for 10 s after.
+          const refusing = q.lastRefusal > 0 && Date.now() - q.lastRefusal < 10_000;
+          return { status: refusing ? 'degraded' : 'up', queue_depth: q.depth, max_queued_events: q.capacity, last_refusal: q.lastRefusal > 0 ? new Date(q.lastRefusal).toISOString() : null };
         })(),
         // Counts only: issue texts name policies, which belong to orgs.
         policies: (() => {
@@ -74,7 +76,7 @@ export function healthRoutes(deps: ServerDeps) {
       };
       const up = components.storage.status === 'up' && components.migrations.status === 'up';
       return reply.code(up ? 200 : 503).send({
-        status: up ? (components.event_writer.status === 'up' && components.policies.status === 'up' ? 'up' : 'degraded') : 'down',
+        status: up ? (components.event_writer.status === 'up' && components.policies.status === 'up' && components.trace_ingest.status === 'up' ? 'up' : 'degraded') : 'down',
         version: health.version,
         uptime_s: Math.round((Date.now() - health.startedAt) / 1000),
         components,

@@ -25,26 +25,46 @@ export function otlpRoutes(deps: ServerDeps) {
       inflate(request, body as Buffer, deps.config.server.body_limit_bytes, done);
     });
 
-    /**
-     * Guardrails over what a span says, in place: its name, status message,
-     * attributes, its events' names and attributes, its links' attributes and
-     * its resource's attributes (the instrumentation scope names a library, not
-     * content). A finding whose action is block refuses the span.
-     */
-    const inspect = (request: FastifyRequest, span: OtlpSpan, genAi: boolean): string | null => {
-      if (!deps.guard) return null;
+    type Found = Array<{ type: string; where: string; hash: string; preview: string }>;
+    /** One export's guardrail pass: one set of placeholders, and each resource (shared by its spans) read once. */
+    const guardPass = (request: FastifyRequest) => {
+      const guard = deps.guard!;
       const p = principalOf(request);
-      const tool = span.attributes['gen_ai.tool.name'];
-      const target = { orgId: orgOf(request), projectId: p.projectId, route: '/v1/traces', model: null, tool: typeof tool === 'string' ? tool : null, direction: 'request' as const };
-      const source = span.attributes['gen_ai.operation.name'] === 'execute_tool' ? 'tool_result' : 'user';
-      const said = { name: span.name, status: span.status, attributes: span.attributes, events: span.events.map((e) => ({ name: e.name, attributes: e.attributes })), links: span.links.map((l) => l.attributes), resource: span.resource };
-      const verdict = deps.guard.inspectTexts(jsonTexts(said, source), target, new Redactor(), genAi);
-      if (verdict.action === 'block') return `a guardrail blocked it (${verdict.blocked.join(', ')})`;
-      // Redactions were made in `said`: its name and its events' names are copies.
-      span.name = said.name;
-      span.events.forEach((e, i) => (e.name = said.events[i]!.name));
-      if (verdict.findings.length > 0) span.attributes['warden.guard.findings'] = verdict.findings.map((f) => ({ type: f.type, where: f.where, hash: f.hash, preview: f.preview }));
-      return null;
+      const base = { orgId: orgOf(request), projectId: p.projectId, route: '/v1/traces', model: null, direction: 'request' as const };
+      const redactor = new Redactor();
+      const resources = new WeakMap<object, { blocked: string | null; findings: Found }>();
+      const found = (findings: ReadonlyArray<Found[number]>): Found => findings.map((f) => ({ type: f.type, where: f.where, hash: f.hash, preview: f.preview }));
+      /** The resource's attributes: service metadata, not something an agent reads, so no injection scoring. */
+      const resourceVerdict = (resource: Record<string, unknown>) => {
+        let v = resources.get(resource);
+        if (!v) {
+          const verdict = guard.inspectTexts(jsonTexts(resource, 'user', 'resource'), { ...base, tool: null }, redactor, false);
+          v = { blocked: verdict.action === 'block' ? verdict.blocked.join(', ') : null, findings: found(verdict.findings) };
+          resources.set(resource, v);
+        }
+        return v;
+      };
+      /**
+       * Guardrails over what a span says, in place: its name, status message,
+       * attributes, its events' names and attributes, its links' attributes and
+       * its resource's attributes (the instrumentation scope names a library, not
+       * content). A finding whose action is block refuses the span.
+       */
+      return (span: OtlpSpan, genAi: boolean): string | null => {
+        const tool = span.attributes['gen_ai.tool.name'];
+        const source = span.attributes['gen_ai.operation.name'] === 'execute_tool' ? 'tool_result' : 'user';
+        const said = { name: span.name, status: span.status, attributes: span.attributes, events: span.events.map((e) => ({ name: e.name, attributes: e.attributes })), links: span.links.map((l) => l.attributes) };
+        const verdict = guard.inspectTexts(jsonTexts(said, source), { ...base, tool: typeof tool === 'string' ? tool : null }, redactor, genAi);
+        const resource = resourceVerdict(span.resource);
+        const blocked = [...(verdict.action === 'block' ? verdict.blocked : []), ...(resource.blocked ? [resource.blocked] : [])];
+        if (blocked.length > 0) return `a guardrail blocked it (${blocked.join(', ')})`;
+        // Redactions were made in `said`: its name and its events' names are copies.
+        span.name = said.name;
+        span.events.forEach((e, i) => (e.name = said.events[i]!.name));
+        const findings = [...found(verdict.findings), ...resource.findings];
+        if (findings.length > 0) span.attributes['warden.guard.findings'] = findings;
+        return null;
+      };
     };
 
     app.post('/v1/traces', { config: { permission: 'runs:write', otlp: true } }, async (request, reply) => {
@@ -55,28 +75,30 @@ export function otlpRoutes(deps: ServerDeps) {
       const p = principalOf(request);
       const now = Date.now();
 
+      // Guardrails first: run ids and run metadata are taken from what passed them, as redacted.
+      const inspect = deps.guard ? guardPass(request) : () => null;
+      const refused: string[] = [];
+      const passed: OtlpSpan[] = [];
+      for (const span of spans) {
+        const blocked = inspect(span, isGenAi(span));
+        if (blocked) refused.push(`span ${span.spanId}: ${blocked}`);
+        else passed.push(span);
+      }
       // A trace's conversation (or explicit run) names the run of all its GenAI spans.
       const conversations = new Map<string, string>();
-      for (const s of spans) {
+      for (const s of passed) {
         const c = s.attributes['warden.run.id'] ?? s.attributes['gen_ai.conversation.id'];
         if (typeof c === 'string' && c && !conversations.has(s.traceId)) conversations.set(s.traceId, c);
       }
       const caller = ingestCaller(request, deps);
-      const refused: string[] = [];
       const kept: OtlpSpan[] = [];
       const runs = new Map<string, MappedRun>();
       const runOfTrace = new Map<string, string>();
       /** Each GenAI span's run id, mapped once. */
       const runOfSpan = new Map<OtlpSpan, string>();
       const events: ReturnType<typeof spanEvents> = [];
-      for (const span of spans) {
-        const genAi = isGenAi(span);
-        const blocked = inspect(request, span, genAi);
-        if (blocked) {
-          refused.push(`span ${span.spanId}: ${blocked}`);
-          continue;
-        }
-        if (genAi) {
+      for (const span of passed) {
+        if (isGenAi(span)) {
           const mappedRun = runOf(span, conversations.get(span.traceId));
           const run = runs.get(mappedRun.id) ?? mappedRun;
           const mapped = spanEvents(span, run, price);
