@@ -4,10 +4,10 @@ import BetterSqlite3 from 'better-sqlite3';
 
 const { path, intervalMs, restartPages } = workerData as { path: string; intervalMs: number; restartPages: number };
 const db = new BetterSqlite3(path);
-// Never wait: a checkpoint that cannot have what it needs now (a reader on an old
-// snapshot, a writer mid-commit) gives up and is tried again on the next tick. A
-// RESTART that waited would hold every writer back for as long as it waited.
-db.pragma('busy_timeout = 0');
+// Hardly wait: a checkpoint that cannot have what it needs within 10 ms (a reader on an
+// old snapshot, a writer mid-commit) gives up and is tried again on the next tick. A
+// RESTART that waited longer would hold every writer back for as long as it waited.
+db.pragma('busy_timeout = 10');
 
 const checkpoint = (mode: 'PASSIVE' | 'RESTART') => (db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number; log: number; checkpointed: number }>)[0]!;
 

@@ -33,9 +33,9 @@ export function workerFile(name: string, from: string): URL {
  * anyone; when the WAL has grown beyond `restartPages` and that pass copied
  * all of it, a RESTART checkpoint copies the frames committed since, holding
  * writers back only for that and the fsync, so that the next writer starts
- * the WAL from its beginning and the file stops growing. It never waits for a
- * lock (busy_timeout 0): a reader on an old snapshot makes it skip a turn,
- * not stall the writers.
+ * the WAL from its beginning and the file stops growing. It waits at most
+ * 10 ms for a lock: a reader on an old snapshot makes it skip a turn, not
+ * stall the writers.
  */
 export class WalCheckpointer {
   readonly #worker: Worker;
