@@ -12,7 +12,8 @@ import { type Stack, adminGet, startStack } from './helpers.js';
 let s: Stack;
 
 beforeAll(async () => {
-  s = await startStack({ config: { pricing: { 'gpt-4o-mini': { input_per_mtok: 150, output_per_mtok: 600 } }, ingest: { max_queued_events: 100 }, guard: { enabled: true, actions: { pii: 'redact', secret: 'block', injection: 'flag' } } } });
+  // A 1 MiB body limit (the helper's is 64 KiB): the resource-budget test sends a 300 KB resource.
+  s = await startStack({ config: { server: { host: '127.0.0.1', port: 0, body_limit_bytes: 1024 * 1024 }, pricing: { 'gpt-4o-mini': { input_per_mtok: 150, output_per_mtok: 600 } }, ingest: { max_queued_events: 100 }, guard: { enabled: true, actions: { pii: 'redact', secret: 'block', injection: 'flag' } } } });
 });
 afterAll(async () => s?.close());
 
@@ -314,6 +315,27 @@ describe('the OTLP receiver under backpressure', () => {
 });
 
 describe('the OTLP receiver refuses and answers as OTLP/HTTP says', () => {
+  it('refuses with 413 an export whose resource, kept with every span, would be written too many times; a smaller one passes', async () => {
+    const exportOf = (spans: number) => {
+      const memory = new InMemorySpanExporter();
+      const tracer = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'bulky', blob: 'r'.repeat(300_000) }), spanProcessors: [new SimpleSpanProcessor(memory)] }).getTracer('t');
+      for (let i = 0; i < spans; i++) tracer.startSpan(`s${i}`).end();
+      return memory.getFinishedSpans();
+    };
+    const { ProtobufTraceSerializer } = await import('@opentelemetry/otlp-transformer');
+    const post = (spans: ReadableSpan[]) =>
+      fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'application/x-protobuf' }, body: ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array });
+    const big = exportOf(60); // 60 x 300 KB = 18 MB of resource rows, from one 300 KB request
+    const refused = await post(big);
+    expect(refused.status).toBe(413);
+    expect(Buffer.from(await refused.arrayBuffer()).toString('latin1')).toContain('resource attributes');
+    expect((await adminGet(s, `/api/v1/traces/${big[0]!.spanContext().traceId}`, s.agentKey)).status).toBe(404);
+    const small = exportOf(5);
+    expect((await post(small)).status).toBe(200);
+    const kept = (await adminGet(s, `/api/v1/traces/${small[4]!.spanContext().traceId}`, s.agentKey)).body;
+    expect(kept.spans[0].resource.blob).toHaveLength(300_000);
+  });
+
   it('an unknown key is a 401 and the exporter reports the failure', async () => {
     const result = await exportWith(jsonExporter('wk_not_a_key'), agentTurn('conv-nokey'));
     expect(result.code).toBe(ExportResultCode.FAILED);
@@ -345,7 +367,7 @@ describe('the OTLP receiver refuses and answers as OTLP/HTTP says', () => {
     }
     const text = await fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'text/plain' }, body: 'hello' });
     expect(text.status).toBe(415);
-    const bomb = gzipSync(Buffer.alloc(200 * 1024, 0x20));
+    const bomb = gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20)); // inflates past the 1 MiB body limit
     const big = await fetch(`${s.url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${s.agentKey}`, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: bomb });
     expect(big.status).toBe(413);
     expect((await fetch(`${s.url}/health`)).status).toBe(200);

@@ -17,6 +17,29 @@ import { orgOf, principalOf } from './scope.js';
  * in the request's encoding; an error is a google.rpc.Status, and under
  * backpressure a 503 or 429 with Retry-After, which exporters retry.
  */
+/**
+ * Bytes of resource attributes one export may store. Each span's row keeps its
+ * resource, so a large resource shared by many spans would be written once per
+ * span (1 MB × 2,000 spans: 2 GB from a 1 MB request).
+ */
+export const MAX_RESOURCE_BYTES_PER_EXPORT = 16 * 2 ** 20;
+
+function resourceBudget(spans: readonly OtlpSpan[]): void {
+  const sizes = new Map<object, number>();
+  let total = 0;
+  for (const s of spans) {
+    let n = sizes.get(s.resource);
+    if (n === undefined) sizes.set(s.resource, (n = JSON.stringify(s.resource).length));
+    total += n;
+  }
+  if (total > MAX_RESOURCE_BYTES_PER_EXPORT) {
+    throw new WardenError(
+      'body_too_large',
+      `The export's resource attributes, kept with each of its ${spans.length} spans, come to ${total} bytes; at most ${MAX_RESOURCE_BYTES_PER_EXPORT} are accepted. Send fewer spans per export, or large values as span attributes.`,
+    );
+  }
+}
+
 export function otlpRoutes(deps: ServerDeps) {
   const traces = deps.storage.traces;
   const price = (model: string, tokensIn: number, tokensOut: number) => deps.prices.cost(model, tokensIn, tokensOut);
@@ -71,6 +94,7 @@ export function otlpRoutes(deps: ServerDeps) {
       const protobufEncoded = isProtobuf(request);
       if (!protobufEncoded && typeof request.body !== 'object') throw new WardenError('unsupported_media_type', 'OTLP/HTTP bodies are application/x-protobuf or application/json.');
       const spans = protobufEncoded ? decodeProtobuf(request.body as Buffer) : decodeJson(request.body);
+      resourceBudget(spans);
       const orgId = orgOf(request);
       const p = principalOf(request);
       const now = Date.now();
