@@ -119,8 +119,8 @@ export class TraceIngest {
   }
 
   async #prepare(caller: IngestCaller, e: TraceEventBody, runId: string, now: number): Promise<TraceEventInput | EventProblem> {
-    const tool = (e.payload as { tool?: unknown }).tool;
-    const denied = caller.authorize?.(runId, policyEvent(e));
+    const decided = policyEvent(e);
+    const denied = caller.authorize?.(runId, decided);
     if (denied) return { code: 'policy_denied', message: denied };
     const flags: string[] = [];
     const meta: Record<string, unknown> = { by: caller.principalId };
@@ -128,7 +128,7 @@ export class TraceIngest {
     if (agentId) meta.agent_id = agentId;
     if (e.meta?.signature) meta.signature = e.meta.signature;
     if (this.guard) {
-      const target = { orgId: caller.orgId, projectId: caller.projectId, route: '/api/v1/trace-events', model: null, tool: typeof tool === 'string' ? tool : null, direction: 'request' as const };
+      const target = { orgId: caller.orgId, projectId: caller.projectId, route: '/api/v1/trace-events', model: null, tool: decided.tool || null, direction: 'request' as const };
       // Injection is scored in what an agent reads (tool results, users' words), not in what its model wrote.
       const reads = e.type === 'action_response' || e.actor === 'user' || e.actor === 'tool';
       const verdict = this.guard.inspectTexts(jsonTexts(e.payload, SOURCES[e.type]), target, new Redactor(), reads);
