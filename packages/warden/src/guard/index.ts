@@ -23,6 +23,6 @@ export { SecretsDetector } from './secrets.js';
  */
 export function buildGuard(config: Config, ring: MasterKeyRing): Guard | null {
   if (!config.guard.enabled) return null;
-  const hashKey = deriveKey(ring, 'warden guard finding hash v1');
+  const hashKey = deriveKey(ring, 'warden guard finding hash v2');
   return new Guard(config.guard, new ContentScanner([new SecretsDetector(), new PiiDetector()], hashKey), new InjectionDetector());
 }

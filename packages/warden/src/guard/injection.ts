@@ -91,6 +91,8 @@ const isMl = (r: Rule): boolean => r.on?.startsWith('MLGATE ') === true;
 /** How many anchors a rule keeps, and from how many on it scans the whole text instead; rules on vocabularies of other languages never do, since their patterns are costly. */
 const HIT_CAP = Uint8Array.from(RULES, (r) => (isMl(r) ? MAX_ML_HITS : r.lead ? MAX_LEAD_HITS : MAX_HITS_PER_RULE));
 const FULL_SCAN_AT = RULES.map((r) => (isMl(r) ? Infinity : r.lead ? MAX_LEAD_HITS : MAX_HITS_PER_RULE));
+/** Rules without anchors, tried on every text by the main loop (meta framings run only beside a positive). */
+const ALWAYS_RULES = RULES.flatMap((r, i) => (r.w >= 0 && !r.on ? [i] : []));
 const ML_GATE_RULES = RULES.flatMap((r, i) => (isMl(r) ? [i] : []));
 /** Where any word of the other-language vocabularies starts: the anchors of their rules in non-ASCII text. */
 const FOREIGN_LETTER = /[\u00c0-\u024f\u0370-\u1fff\u3040-\u9fff\uac00-\ud7af]/;
@@ -181,6 +183,8 @@ type Stretches = Array<[number, number]>;
 interface Anchors {
   /** Per rule: where its anchors start in the normalised text (FULL_SCAN first for a whole-text scan); unset if none. */
   hits: Array<number[] | undefined>;
+  /** The rules with hits, in the order they were first hit. */
+  touched: number[];
   /** Runs of 24 or more base64 characters. */
   base64: Stretches;
   gates: Gates;
@@ -377,13 +381,22 @@ function intersect(x: Array<[number, number]>, y: Array<[number, number]>): Arra
 /** One tight pass over the normalised text: anchor words and punctuation, base64 candidate runs, and decoder gates. */
 function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
   const hits: Array<number[] | undefined> = new Array<number[] | undefined>(RULES.length);
+  const touched: number[] = [];
+  const slot = (r: number): number[] => {
+    let h = hits[r];
+    if (h === undefined) {
+      hits[r] = h = [];
+      touched.push(r);
+    }
+    return h;
+  };
   const also: Array<number[] | undefined> = new Array<number[] | undefined>(RULES.length);
   const base64: Stretches = [];
   const gates = new Gates();
   const hit = (rules: number[], at: number): void => {
     for (const r of rules) {
       if (LINE_START[r] === 1 && t.charCodeAt(at - 1) !== 0x0a) continue;
-      const h = (hits[r] ??= []);
+      const h = slot(r);
       if (h.length < HIT_CAP[r]!) h.push(at);
     }
   };
@@ -427,7 +440,7 @@ function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
     if (rules) hit(rules, i);
   }
   gates.finish(t);
-  if (nonAscii) for (const r of NON_ASCII_RULES) (hits[r] ??= []).unshift(FULL_SCAN);
+  if (nonAscii) for (const r of NON_ASCII_RULES) slot(r).unshift(FULL_SCAN);
   let concepts: ConceptHit[] | undefined;
   // Letters beyond ASCII, not just curly quotes or dashes, are what other languages need.
   if (foreign) {
@@ -435,12 +448,12 @@ function findAnchors(t: string, nonAscii: boolean, foreign: boolean): Anchors {
     const gate = gatePositions(concepts);
     if (gate.length > 0) {
       for (const r of ML_GATE_RULES) {
-        const h = hits[r];
-        hits[r] = h ? [...h, ...gate].sort((x, y) => x - y).slice(0, MAX_ML_HITS) : gate;
+        const h = slot(r);
+        hits[r] = [...h, ...gate].sort((x, y) => x - y).slice(0, MAX_ML_HITS);
       }
     }
   }
-  return { hits, also, base64, gates, concepts };
+  return { hits, touched, also, base64, gates, concepts };
 }
 
 
@@ -747,9 +760,12 @@ function scoreAt(text: string, source: InjectionSource, depth: number, norm = no
       else record(rule, base, from + m.index, from + m.index + m[0].length);
     }
   };
-  for (let i = 0; i < RULES.length; i++) {
+  // Only the rules a text has anchors for (and any without anchors), in rule order: most rules have none in a text.
+  const order = ALWAYS_RULES.length > 0 ? [...new Set([...anchors.touched, ...ALWAYS_RULES])] : anchors.touched;
+  order.sort((a, b) => a - b);
+  for (const i of order) {
     const rule = RULES[i]!, hits = anchors.hits[i] ?? [];
-    if (rule.w < 0 || (hits.length === 0 && rule.on)) continue;
+    if (rule.w < 0) continue;
     const also = rule.also && alsoGating ? anchors.also[i] : undefined;
     if (rule.also && alsoGating && !also) continue;
     const sticky = STICKY[i];

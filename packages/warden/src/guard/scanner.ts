@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Detector, Finding, FindingCategory } from './finding.js';
 
 /** A finding as it may be recorded: where and what, a keyed hash and a masked preview — never the text itself. */
@@ -27,10 +27,15 @@ const CATEGORY_RANK: Record<FindingCategory, number> = { secret: 3, pii: 2, inje
  * PII or secrets.
  */
 export class ContentScanner {
+  /** The finding-hash key, hex: what each value's hash begins with. */
+  readonly #keyPrefix: string;
+
   constructor(
     private readonly detectors: readonly Detector[],
-    private readonly hashKey: Buffer,
-  ) {}
+    hashKey: Buffer,
+  ) {
+    this.#keyPrefix = hashKey.toString('hex');
+  }
 
   scan(text: string, minConfidence = 0): Finding[] {
     if (text.length === 0) return [];
@@ -63,10 +68,21 @@ export class ContentScanner {
       start: f.start,
       end: f.end,
       confidence: Math.round(f.confidence * 100) / 100,
-      hash: createHmac('sha256', this.hashKey).update(value).digest('hex').slice(0, 16),
+      hash: findingHash(this.#keyPrefix, value),
       preview: f.category === 'injection' ? '' : mask(value),
     };
   }
+}
+
+/**
+ * A value's keyed fingerprint: SHA-256 over the secret key and the value,
+ * cut to 64 bits. With the key unknown a guess of the value cannot be
+ * checked; the cut leaves no digest to extend (what HMAC's second hash
+ * guards against). One one-shot hash: a quarter of an HMAC's time, which
+ * a prompt with many findings pays per finding.
+ */
+function findingHash(keyPrefix: string, value: string): string {
+  return hash('sha256', keyPrefix + value, 'hex').slice(0, 16);
 }
 
 /** Within one cluster of overlapping findings: the strongest category, then confidence, then length, wins its characters. */
