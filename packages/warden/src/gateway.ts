@@ -5,6 +5,7 @@ import { policyDecisionEvent } from './http/context.js';
 import { buildGuard } from './guard/index.js';
 import { DEFAULT_EVALUATION, defaultBlobDir, FsBlobStore, GroupCommitter, TraceIngest } from './ingest/index.js';
 import { buildServer } from './http/server.js';
+import { buildMcp } from './mcp/index.js';
 import { buildLimits } from './limits/build.js';
 import { buildPolicies } from './policy/service.js';
 import type { HealthState } from './http/routes/health.js';
@@ -135,6 +136,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     maxPayloadBytes: config.ingest.max_payload_bytes,
   });
   metrics.ingestDepth = () => ingest.queue().depth;
+  const mcp = buildMcp(config, { policies, rbac: identity.rbac, guard, writer });
   const app = buildServer({
     config,
     storage,
@@ -162,6 +164,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     router,
     prices,
     health,
+    mcp,
   });
 
   try {
@@ -169,7 +172,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   } catch (err) {
     policies.close();
     clearInterval(rolesPoll);
-    await Promise.allSettled([router.close(), storage.close(), writerThread?.close(), limits.close()]);
+    await Promise.allSettled([router.close(), storage.close(), writerThread?.close(), limits.close(), mcp?.close()]);
     throw err;
   }
   const addr = app.server.address();
@@ -182,6 +185,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await drain(app);
+      await mcp?.close();
       // Batches still queued for a commit (a handler past the drain's deadline) are written before the writer thread goes.
       await Promise.race([ingest.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       requestLog.flush();

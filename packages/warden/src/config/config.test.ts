@@ -90,3 +90,21 @@ describe('config', () => {
     expect(errorOf(() => parseConfig('storage:\n  url: mysql://x\n', 'f', {}))).toContain('storage.url');
   });
 });
+
+describe('mcp.servers', () => {
+  const withServers = (servers: unknown[]) => `mcp:\n  servers: ${JSON.stringify(servers)}\n`;
+
+  it('takes a server with defaults for its timeout and refresh', () => {
+    const c = parseConfig(withServers([{ name: 'github', url: 'https://mcp.example.com/mcp' }]), 't', {});
+    expect(c.mcp.servers[0]).toEqual({ name: 'github', url: 'https://mcp.example.com/mcp', headers: {}, timeout_ms: 30_000, refresh_s: 300 });
+  });
+
+  it('refuses a name that would make namespaced tool names ambiguous, naming the key', () => {
+    expect(() => parseConfig(withServers([{ name: 'a__b', url: 'http://x' }]), 't', {})).toThrow(/mcp\.servers\[0\]\.name/);
+    expect(() => parseConfig(withServers([{ name: 'tools_', url: 'http://x' }]), 't', {})).toThrow(/mcp\.servers\[0\]\.name/);
+  });
+
+  it('refuses two servers with one name', () => {
+    expect(() => parseConfig(withServers([{ name: 'a', url: 'http://x' }, { name: 'a', url: 'http://y' }]), 't', {})).toThrow(/mcp\.servers\[1\]: the name "a" is used twice/);
+  });
+});

@@ -163,6 +163,11 @@ function checkSemantics(cfg: RawConfig): void {
     if (names.has(rule.name)) throw new ConfigError(`invalid configuration:\n  - limits.rules[${i}]: the name "${rule.name}" is used twice`);
     names.add(rule.name);
   });
+  const servers = new Set<string>();
+  cfg.mcp.servers.forEach((s, i) => {
+    if (servers.has(s.name)) throw new ConfigError(`invalid configuration:\n  - mcp.servers[${i}]: the name "${s.name}" is used twice`);
+    servers.add(s.name);
+  });
 }
 
 /** Load from a file path; with no path, defaults plus environment. */

@@ -23,6 +23,22 @@ const UpstreamTuning = Type.Object(
   Strict,
 );
 
+const McpServer = Type.Object(
+  {
+    /** What tool names at /mcp begin with (`{name}__{tool}`), so never "__" inside or "_" at the end. */
+    name: Type.String({ pattern: '^(?!.*__)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9-])?$' }),
+    /** The server's Streamable HTTP endpoint. */
+    url: Type.String({ pattern: '^https?://' }),
+    /** Sent with every request to the server, e.g. `authorization: "Bearer ${GITHUB_TOKEN}"`; never logged or recorded. */
+    headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+    /** How long one request to the server may take (a tool call included). */
+    timeout_ms: Type.Integer({ minimum: 1, default: 30_000 }),
+    /** Cached tool lists are fetched again after this long (and at once on notifications/tools/list_changed). */
+    refresh_s: Type.Integer({ minimum: 1, default: 300 }),
+  },
+  Strict,
+);
+
 const Provider = Type.Object(
   {
     name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' }),
@@ -304,6 +320,17 @@ export const ConfigSchema = Type.Object(
       { ...Strict, default: {} },
     ),
     providers: Type.Array(Provider, { default: [] }),
+    /** The MCP gateway (docs/mcp.md): upstream servers, and the sessions of clients at /mcp. */
+    mcp: Type.Object(
+      {
+        servers: Type.Array(McpServer, { default: [] }),
+        /** Client sessions idle this long are closed. */
+        session_idle_s: Type.Integer({ minimum: 1, default: 1800 }),
+        /** Open client sessions at most; an initialize beyond it gets 503. */
+        max_sessions: Type.Integer({ minimum: 1, default: 10_000 }),
+      },
+      { ...Strict, default: {} },
+    ),
     /** Overrides and additions to the shipped model price table. */
     pricing: Type.Record(Type.String(), Price, { default: {} }),
   },

@@ -27,6 +27,8 @@ import { proxyRoutes } from './routes/proxy.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { progressRoutes } from './routes/progress.js';
 import { runRoutes } from './routes/runs.js';
+import { mcpRoutes } from './routes/mcp.js';
+import type { McpGateway } from '../mcp/index.js';
 
 export interface RouteSummary {
   method: string;
@@ -69,6 +71,8 @@ export interface ServerDeps {
   router: ProviderRouter;
   prices: PriceTable;
   health: HealthState;
+  /** The MCP gateway; null when no MCP server is configured. */
+  mcp: McpGateway | null;
 }
 
 /** The HTTP edge: translates requests into calls on the pipeline modules, and nothing more. */
@@ -174,6 +178,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(runRoutes(deps));
   app.register(progressRoutes(deps));
   app.register(otlpRoutes(deps));
+  app.register(mcpRoutes(deps.mcp));
   app.register(healthRoutes(deps));
   return app;
 }

@@ -1,0 +1,179 @@
+import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { blankEvent, type EventWriter, uuidv7 } from '../events/index.js';
+import type { Guard, GuardVerdict } from '../guard/index.js';
+import { Redactor, riskScore } from '../guard/index.js';
+import type { Principal, RolePermissions } from '../identity/index.js';
+import type { AuthzDecision, PolicyEngine } from '../policy/index.js';
+import { denialCause } from '../policy/index.js';
+import { ArgumentValidator } from './arguments.js';
+import { recordedCopy } from './record.js';
+import { errorText, type ListedTool, type ToolDirectory } from './tools.js';
+
+/** Who is calling, from the HTTP request that carried the message. */
+export interface McpCaller {
+  principal: Principal;
+  requestId: string;
+  traceId: string | null;
+  clientIp: string | null;
+  userAgent: string | null;
+  route: string;
+}
+
+export interface ToolCallDeps {
+  policies: { engine: Pick<PolicyEngine, 'decide'> };
+  rbac: Pick<RolePermissions, 'allows'>;
+  guard: Guard | null;
+  writer: Pick<EventWriter, 'emit'>;
+}
+
+type Outcome = { decision: 'allow' | 'deny'; reason: string; errorCode?: string };
+
+/**
+ * What Warden does with each MCP request, in order: `tools/list` answers
+ * with the tools the caller's policy allows; `tools/call` is refused
+ * without the `tools:call` permission, then its arguments are checked
+ * against the tool's inputSchema, scanned by the guardrails, decided by
+ * Cedar with the arguments in context, sent to the server, and the result
+ * scanned as a tool result (where planted instructions weigh more). Every
+ * listing and every call is an event, arguments and results redacted.
+ */
+export class ToolCallPipeline {
+  readonly #validator = new ArgumentValidator();
+
+  constructor(private readonly deps: ToolCallDeps) {}
+
+  async list(caller: McpCaller, scope: string | null, directory: ToolDirectory): Promise<ListedTool[]> {
+    const started = process.hrtime.bigint();
+    const { tools, failed } = await directory.list(scope);
+    const allowed = tools.filter((t) => this.#decide(caller, t, undefined, 0).decision === 'allow');
+    this.#emit(caller, 'mcp.discovery', started, null, { decision: 'allow', reason: 'policy' }, {
+      server: scope,
+      method: 'tools/list',
+      listed: allowed.length,
+      hidden: tools.length - allowed.length,
+      ...(failed.length ? { unreachable: failed } : {}),
+    });
+    return allowed;
+  }
+
+  async call(caller: McpCaller, t: ListedTool, rawArgs: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    const started = process.hrtime.bigint();
+    const meta: Record<string, unknown> = { server: t.server.name, tool: t.tool };
+    const refuse = (code: number, message: string, outcome: Outcome, recorded?: unknown): never => {
+      this.#emit(caller, 'mcp.tool_invoke', started, t, outcome, { ...meta, ...(recorded !== undefined ? { arguments: recorded } : {}), error: message });
+      throw new McpError(code, message);
+    };
+    const p = caller.principal;
+    if (!this.deps.rbac.allows(p.orgId, p.roles, 'tools:call')) {
+      refuse(ErrorCode.InvalidRequest, 'Calling tools needs the "tools:call" permission, which your role does not have.', { decision: 'deny', reason: 'rbac', errorCode: 'permission_denied' });
+    }
+    const invalid = this.#validator.check(t.definition.inputSchema, rawArgs);
+    if (invalid) refuse(ErrorCode.InvalidParams, `Invalid arguments for "${t.name}": ${invalid}.`, { decision: 'deny', reason: 'invalid_arguments', errorCode: 'invalid_arguments' });
+
+    const original = structuredClone(rawArgs);
+    const args = rawArgs;
+    const argsVerdict = this.#inspect(caller, t, args, 'request');
+    const recordedArgs = recordedCopy(original, argsVerdict?.findings ?? [], 'user');
+    if (argsVerdict?.action === 'block') {
+      refuse(ErrorCode.InvalidRequest, `The call was blocked by a guardrail: its arguments contain ${argsVerdict.blocked.join(', ')}.`, { decision: 'deny', reason: 'guardrail', errorCode: 'content_blocked' }, recordedArgs);
+    }
+    const risk = riskOf(argsVerdict, p);
+    const decided = this.#decide(caller, t, args, risk);
+    if (decided.decision === 'deny') {
+      refuse(ErrorCode.InvalidRequest, `A policy does not allow this call to "${t.name}"${denialCause(decided)}.`, { decision: 'deny', reason: policyReason(decided), errorCode: 'policy_denied' }, recordedArgs);
+    }
+    const allowed: Outcome = { decision: 'allow', reason: policyReason(decided) };
+    const guardMeta = argsVerdict && argsVerdict.findings.length ? { guard_arguments: summary(argsVerdict) } : {};
+
+    let result: CallToolResult;
+    const sent = process.hrtime.bigint();
+    try {
+      result = await t.server.call(t.tool, args, signal);
+    } catch (err) {
+      if (err instanceof McpError && err.code !== -32001) {
+        // The server's own JSON-RPC error: passed on as it said it.
+        this.#emit(caller, 'mcp.tool_invoke', started, t, { ...allowed, errorCode: 'tool_error' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: msSince(sent), error: err.message });
+        throw err;
+      }
+      const message = `The MCP server "${t.server.name}" could not run "${t.tool}": ${errorText(err)}.`;
+      this.#emit(caller, 'mcp.tool_invoke', started, t, { ...allowed, errorCode: 'upstream_unavailable' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: msSince(sent), error: message });
+      throw new McpError(ErrorCode.InternalError, message);
+    }
+    const upstreamMs = msSince(sent);
+    const resultBytes = Buffer.byteLength(JSON.stringify(result));
+    const originalResult = structuredClone(result);
+    const resultVerdict = this.#inspect(caller, t, result, 'response');
+    const recordedResult = recordedCopy(originalResult, resultVerdict?.findings ?? [], 'tool_result');
+    const common = { ...meta, ...guardMeta, ...(resultVerdict && resultVerdict.findings.length ? { guard_result: summary(resultVerdict) } : {}), arguments: recordedArgs, upstream_ms: upstreamMs, result_bytes: resultBytes, is_error: result.isError === true };
+    if (resultVerdict?.action === 'block') {
+      const message = `The tool's result was blocked by a guardrail: it contains ${resultVerdict.blocked.join(', ')}.`;
+      this.#emit(caller, 'mcp.tool_invoke', started, t, { decision: 'deny', reason: 'guardrail', errorCode: 'content_blocked' }, { ...common, error: message });
+      return { content: [{ type: 'text', text: message }], isError: true };
+    }
+    this.#emit(caller, 'mcp.tool_invoke', started, t, allowed, { ...common, result: recordedResult });
+    return result;
+  }
+
+  /** The guardrails on a call's arguments (as what the tool reads) or its result (as what the agent's model will read). */
+  #inspect(caller: McpCaller, t: ListedTool, value: object, direction: 'request' | 'response'): GuardVerdict | null {
+    const g = this.deps.guard;
+    if (!g) return null;
+    const p = caller.principal;
+    const target = { orgId: p.orgId, projectId: p.projectId, route: caller.route, model: null, tool: `${t.server.name}/${t.tool}`, direction };
+    return g.inspectPayload(value, target, direction === 'request' ? 'user' : 'tool_result', new Redactor());
+  }
+
+  #decide(caller: McpCaller, t: ListedTool, args: Record<string, unknown> | undefined, risk: number): AuthzDecision {
+    return this.deps.policies.engine.decide({
+      principal: caller.principal,
+      action: 'tools/call',
+      resource: { type: 'Tool', id: t.tool, server: t.server.name },
+      context: { clientIp: caller.clientIp, route: caller.route, risk, ...(args ? { arguments: args } : {}) },
+    });
+  }
+
+  #emit(caller: McpCaller, kind: string, started: bigint, t: ListedTool | null, o: Outcome, detail: Record<string, unknown>): void {
+    const p = caller.principal;
+    this.deps.writer.emit({
+      ...blankEvent(),
+      id: uuidv7(),
+      ts: Date.now(),
+      requestId: caller.requestId,
+      traceId: caller.traceId,
+      kind,
+      method: 'POST',
+      route: caller.route,
+      durationMs: msSince(started),
+      upstreamMs: typeof detail.upstream_ms === 'number' ? detail.upstream_ms : null,
+      keyId: p.keyId,
+      userId: p.userId,
+      agentId: p.agentId,
+      orgId: p.orgId,
+      provider: t?.server.name ?? null,
+      clientIp: caller.clientIp,
+      userAgent: caller.userAgent,
+      errorType: o.errorCode ? (o.decision === 'deny' ? 'authorization' : 'upstream') : null,
+      errorCode: o.errorCode ?? null,
+      decision: o.decision,
+      detail: { ...detail, reason: o.reason },
+    });
+  }
+}
+
+/** The call's risk from what its arguments held and who sends them: what a policy reads as context.risk. */
+function riskOf(v: GuardVerdict | null, p: Principal): number {
+  if (!v) return 0;
+  const auth = p.via === 'api_key' || p.via === 'hmac' ? 'machine' : 'human';
+  const r = riskScore({ findings: v.findings, injection: v.injection, route: 'other', auth, payloadBytes: 0, recent: 0 });
+  return Math.round(r.score * 100) / 100;
+}
+
+function summary(v: GuardVerdict): Record<string, unknown> {
+  return { action: v.action, types: [...new Set(v.findings.map((f) => f.type))], findings: v.findings };
+}
+
+function policyReason(d: AuthzDecision): string {
+  return d.policyIds.length ? `policy:${d.policyIds.join(',')}` : d.reason;
+}
+
+const msSince = (t: bigint): number => Math.round(Number(process.hrtime.bigint() - t) / 1e4) / 100;

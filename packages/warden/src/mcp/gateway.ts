@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Principal } from '../identity/index.js';
+import { VERSION } from '../version.js';
+import type { ToolCallPipeline, McpCaller } from './call.js';
+import { errorText, ToolDirectory } from './tools.js';
+import type { McpUpstream } from './upstream.js';
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  /** Who opened it: only they may use it (a session id is not a credential). */
+  owner: string;
+  scope: string | null;
+  lastUsed: number;
+}
+
+export interface McpGatewayOptions {
+  /** Sessions idle longer than this are closed. */
+  idleTimeoutMs: number;
+  /** Open sessions at most; an initialize beyond it is refused. */
+  maxSessions: number;
+}
+
+/** The caller of one HTTP request, handed through the SDK transport to the handlers of the messages it carries. */
+interface WithCaller extends IncomingMessage {
+  auth?: { token: string; clientId: string; scopes: string[]; extra: { caller: McpCaller } };
+}
+
+/**
+ * Warden's MCP endpoint: `/mcp` (every server's permitted tools, names
+ * namespaced) and `/mcp/{server}` (one server's), over the Streamable HTTP
+ * transport of the MCP specification. Each client session gets its own
+ * SDK server whose handlers filter `tools/list` by policy and send every
+ * `tools/call` through the governance pipeline.
+ */
+export class McpGateway {
+  readonly directory: ToolDirectory;
+  readonly #sessions = new Map<string, Session>();
+  readonly #sweep: NodeJS.Timeout;
+
+  constructor(
+    upstreams: readonly McpUpstream[],
+    private readonly pipeline: ToolCallPipeline,
+    private readonly opts: McpGatewayOptions,
+  ) {
+    this.directory = new ToolDirectory(upstreams);
+    this.#sweep = setInterval(() => this.#closeIdle(), Math.min(60_000, opts.idleTimeoutMs)).unref();
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /**
+   * Serves one HTTP request of the transport (POST a message, GET the
+   * server's stream, DELETE the session). `scope` is the server of
+   * /mcp/{server}, null for /mcp. Returns false when the session header
+   * names no session of this caller (the route answers 404).
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, body: unknown, caller: McpCaller, scope: string | null): Promise<'handled' | 'unknown_session' | 'full' | 'no_session'> {
+    (req as WithCaller).auth = { token: '', clientId: caller.principal.id, scopes: [], extra: { caller } };
+    const id = req.headers['mcp-session-id'];
+    if (typeof id === 'string') {
+      const s = this.#sessions.get(id);
+      if (!s || s.owner !== ownerOf(caller.principal) || s.scope !== scope) return 'unknown_session';
+      s.lastUsed = Date.now();
+      await s.transport.handleRequest(req, res, body);
+      return 'handled';
+    }
+    if (req.method !== 'POST' || !isInitialize(body)) return 'no_session';
+    if (this.#sessions.size >= this.opts.maxSessions) return 'full';
+    const server = this.#serverFor(scope);
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (sid) => {
+        this.#sessions.set(sid, { transport, server, owner: ownerOf(caller.principal), scope, lastUsed: Date.now() });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.#sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+    return 'handled';
+  }
+
+  /** An upstream server's tools changed: every session that reaches it is told (notifications/tools/list_changed). */
+  toolsChanged(serverName: string): void {
+    for (const s of this.#sessions.values()) {
+      if (s.scope === null || s.scope === serverName) void s.server.sendToolListChanged().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    const open = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.allSettled([...open.map((s) => s.transport.close()), ...this.directory.servers.map((u) => u.close())]);
+  }
+
+  #serverFor(scope: string | null): Server {
+    const server = new Server({ name: scope ? `warden/${scope}` : 'warden', version: VERSION }, { capabilities: { tools: { listChanged: true } } });
+    server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
+      const listed = await this.pipeline.list(callerOf(extra.authInfo), scope, this.directory);
+      return { tools: listed.map((t) => t.definition) };
+    });
+    server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
+      const caller = callerOf(extra.authInfo);
+      const tool = await this.directory.resolve(scope, req.params.name).catch((err: unknown) => {
+        throw new McpError(ErrorCode.InternalError, `The MCP server for "${req.params.name}" could not be asked for its tools: ${errorText(err)}.`);
+      });
+      if (typeof tool === 'string') throw new McpError(ErrorCode.InvalidParams, tool);
+      return this.pipeline.call(caller, tool, req.params.arguments ?? {}, extra.signal);
+    });
+    return server;
+  }
+
+  #closeIdle(): void {
+    const cutoff = Date.now() - this.opts.idleTimeoutMs;
+    for (const [id, s] of this.#sessions) {
+      if (s.lastUsed >= cutoff) continue;
+      this.#sessions.delete(id);
+      void s.transport.close().catch(() => {});
+    }
+  }
+}
+
+function ownerOf(p: Principal): string {
+  return `${p.type}:${p.id}`;
+}
+
+function callerOf(auth: unknown): McpCaller {
+  const caller = (auth as WithCaller['auth'])?.extra?.caller;
+  // The route sets it on every request before the transport reads it.
+  if (!caller) throw new McpError(ErrorCode.InternalError, 'The request reached the MCP handlers without a caller.');
+  return caller;
+}
+
+function isInitialize(body: unknown): boolean {
+  const msgs = Array.isArray(body) ? body : [body];
+  return msgs.some((m) => m && typeof m === 'object' && (m as { method?: unknown }).method === 'initialize');
+}
