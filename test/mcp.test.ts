@@ -195,6 +195,20 @@ describe('guardrails on tool traffic', () => {
   });
 });
 
+describe('metrics', () => {
+  it('counts calls by server, tool and decision, times them, and gauges open sessions', async () => {
+    await agent.callTool({ name: 'files__read_file', arguments: { path: 'm.txt' } });
+    await agent.callTool({ name: 'files__read_file', arguments: { path: '/etc/passwd' } }).catch(() => {});
+    const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.adminKey}` } })).text();
+    const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value('warden_mcp_tool_calls_total{server="files",tool="read_file",decision="allow"}')).toBeGreaterThanOrEqual(1);
+    expect(value('warden_mcp_tool_calls_total{server="files",tool="read_file",decision="deny"}')).toBeGreaterThanOrEqual(1);
+    expect(value('warden_mcp_tool_duration_seconds_count{server="files",tool="read_file"}')).toBeGreaterThanOrEqual(1);
+    expect(value('warden_mcp_sessions_active')).toBeGreaterThanOrEqual(1);
+    expect(value('warden_mcp_approvals_pending')).toBe(0);
+  });
+});
+
 describe('sessions', () => {
   it('refuses a client without a Warden key', async () => {
     const r = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });

@@ -136,7 +136,17 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     maxPayloadBytes: config.ingest.max_payload_bytes,
   });
   metrics.ingestDepth = () => ingest.queue().depth;
-  const mcp = buildMcp(config, { policies, rbac: identity.rbac, guard, writer });
+  const mcp = buildMcp(config, {
+    policies,
+    rbac: identity.rbac,
+    guard,
+    writer,
+    observe: (server, tool, decision, seconds) => {
+      metrics.mcpToolCalls.labels(server, tool, decision).inc();
+      if (seconds !== null) metrics.mcpToolDuration.labels(server, tool).observe(seconds);
+    },
+  });
+  if (mcp) metrics.mcpState = () => ({ sessions: mcp.sessionCount, approvalsPending: mcp.approvals.pendingCount });
   const app = buildServer({
     config,
     storage,

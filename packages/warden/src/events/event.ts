@@ -11,7 +11,8 @@ export type EventKind =
   | 'admin.key.revoke'
   | (string & {});
 
-export type Decision = 'allow' | 'deny';
+/** `pending`: held for a person's approval (an MCP tool call; its final event says allow or deny). */
+export type Decision = 'allow' | 'deny' | 'pending';
 
 export interface WardenEvent {
   /** UUIDv7: unique and roughly time-ordered. */

@@ -28,6 +28,7 @@ import { otlpRoutes } from './routes/otlp.js';
 import { progressRoutes } from './routes/progress.js';
 import { runRoutes } from './routes/runs.js';
 import { mcpRoutes } from './routes/mcp.js';
+import { approvalRoutes } from './routes/approvals.js';
 import type { McpGateway } from '../mcp/index.js';
 
 export interface RouteSummary {
@@ -179,6 +180,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(progressRoutes(deps));
   app.register(otlpRoutes(deps));
   app.register(mcpRoutes(deps.mcp));
+  app.register(approvalRoutes(deps.mcp?.approvals ?? null));
   app.register(healthRoutes(deps));
   return app;
 }

@@ -39,6 +39,9 @@ export const PERMISSIONS = [
   'runs:read',
   'runs:write',
   'progress:update',
+  /** See MCP tool calls held for approval, and approve or deny them (docs/mcp.md#approvals). */
+  'approvals:read',
+  'approvals:decide',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

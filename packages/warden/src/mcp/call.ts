@@ -5,6 +5,7 @@ import { Redactor, riskScore } from '../guard/index.js';
 import type { Principal, RolePermissions } from '../identity/index.js';
 import type { AuthzDecision, PolicyEngine } from '../policy/index.js';
 import { denialCause } from '../policy/index.js';
+import type { ApprovalQueue, ApprovalStatus } from './approvals.js';
 import { ArgumentValidator } from './arguments.js';
 import { recordedCopy } from './record.js';
 import { errorText, type ListedTool, type ToolDirectory } from './tools.js';
@@ -20,13 +21,23 @@ export interface McpCaller {
 }
 
 export interface ToolCallDeps {
-  policies: { engine: Pick<PolicyEngine, 'decide'> };
+  policies: { engine: Pick<PolicyEngine, 'decide' | 'needsApproval'> };
+  /** Calls an `@approval` policy holds wait here; null: such calls are denied. */
+  approvals: ApprovalQueue | null;
   rbac: Pick<RolePermissions, 'allows'>;
   guard: Guard | null;
   writer: Pick<EventWriter, 'emit'>;
+  /** Counts each decided call, and times the server's answer when there was one. */
+  observe?: (server: string, tool: string, decision: 'allow' | 'deny', upstreamSeconds: number | null) => void;
 }
 
-type Outcome = { decision: 'allow' | 'deny'; reason: string; errorCode?: string };
+type Outcome = { decision: 'allow' | 'deny' | 'pending'; reason: string; errorCode?: string };
+
+/** Tells the waiting client the call is still held (MCP progress notifications keep its request timeout from firing). */
+export type ProgressReport = (message: string) => void;
+
+/** How often a held call reports that it is still waiting. */
+const HOLD_PROGRESS_MS = 5_000;
 
 /**
  * What Warden does with each MCP request, in order: `tools/list` answers
@@ -56,7 +67,7 @@ export class ToolCallPipeline {
     return allowed;
   }
 
-  async call(caller: McpCaller, t: ListedTool, rawArgs: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  async call(caller: McpCaller, t: ListedTool, rawArgs: Record<string, unknown>, signal: AbortSignal, progress?: ProgressReport): Promise<CallToolResult> {
     const started = process.hrtime.bigint();
     const meta: Record<string, unknown> = { server: t.server.name, tool: t.tool };
     const refuse = (code: number, message: string, outcome: Outcome, recorded?: unknown): never => {
@@ -79,11 +90,25 @@ export class ToolCallPipeline {
     }
     const risk = riskOf(argsVerdict, p);
     const decided = this.#decide(caller, t, args, risk);
+    let approval: Record<string, unknown> = {};
     if (decided.decision === 'deny') {
-      refuse(ErrorCode.InvalidRequest, `A policy does not allow this call to "${t.name}"${denialCause(decided)}.`, { decision: 'deny', reason: policyReason(decided), errorCode: 'policy_denied' }, recordedArgs);
+      const approvals = this.deps.approvals;
+      if (!approvals || !this.deps.policies.engine.needsApproval(p.orgId, decided)) {
+        refuse(ErrorCode.InvalidRequest, `A policy does not allow this call to "${t.name}"${denialCause(decided)}.`, { decision: 'deny', reason: policyReason(decided), errorCode: 'policy_denied' }, recordedArgs);
+      }
+      const held = approvals!.request({ org_id: p.orgId, requester: { type: p.type, id: p.id, user_id: p.userId, agent_id: p.agentId }, server: t.server.name, tool: t.tool, arguments: recordedArgs, policy_ids: decided.policyIds, risk, request_id: caller.requestId }, signal);
+      this.#emit(caller, 'mcp.tool_invoke', started, t, { decision: 'pending', reason: policyReason(decided) }, { ...meta, arguments: recordedArgs, approval_id: held.approval.id });
+      const status = await waitReporting(held.settled, progress, `Waiting for approval ${held.approval.id} (policy ${decided.policyIds.join(', ')})`);
+      const a = held.approval;
+      approval = { approval: { id: a.id, status, decided_by: a.decided_by, note: a.note } };
+      if (status !== 'approved') {
+        const why = status === 'denied' ? `was denied by ${a.decided_by?.type} ${a.decided_by?.id}${a.note ? `: ${a.note}` : ''}` : `expired before anyone approved it${a.note ? ` (${a.note})` : ''}`;
+        this.#emit(caller, 'mcp.tool_invoke', started, t, { decision: 'deny', reason: `approval:${status}`, errorCode: status === 'denied' ? 'approval_denied' : 'approval_expired' }, { ...meta, ...approval, arguments: recordedArgs });
+        throw new McpError(ErrorCode.InvalidRequest, `The call to "${t.name}" needed approval (approval ${a.id}) and ${why}.`);
+      }
     }
-    const allowed: Outcome = { decision: 'allow', reason: policyReason(decided) };
-    const guardMeta = argsVerdict && argsVerdict.findings.length ? { guard_arguments: summary(argsVerdict) } : {};
+    const allowed: Outcome = { decision: 'allow', reason: approval.approval ? 'approval:approved' : policyReason(decided) };
+    const guardMeta = { ...approval, ...(argsVerdict && argsVerdict.findings.length ? { guard_arguments: summary(argsVerdict) } : {}) };
 
     let result: CallToolResult;
     const sent = process.hrtime.bigint();
@@ -134,6 +159,9 @@ export class ToolCallPipeline {
 
   #emit(caller: McpCaller, kind: string, started: bigint, t: ListedTool | null, o: Outcome, detail: Record<string, unknown>): void {
     const p = caller.principal;
+    if (t && kind === 'mcp.tool_invoke' && o.decision !== 'pending') {
+      this.deps.observe?.(t.server.name, t.tool, o.decision, typeof detail.upstream_ms === 'number' ? detail.upstream_ms / 1000 : null);
+    }
     this.deps.writer.emit({
       ...blankEvent(),
       id: uuidv7(),
@@ -161,6 +189,18 @@ export class ToolCallPipeline {
 }
 
 /** The call's risk from what its arguments held and who sends them: what a policy reads as context.risk. */
+/** Waits for a held call's decision, telling the client every few seconds that it is still waiting. */
+async function waitReporting(settled: Promise<ApprovalStatus>, progress: ProgressReport | undefined, message: string): Promise<ApprovalStatus> {
+  if (!progress) return settled;
+  progress(message);
+  const tick = setInterval(() => progress(message), HOLD_PROGRESS_MS);
+  try {
+    return await settled;
+  } finally {
+    clearInterval(tick);
+  }
+}
+
 function riskOf(v: GuardVerdict | null, p: Principal): number {
   if (!v) return 0;
   const auth = p.via === 'api_key' || p.via === 'hmac' ? 'machine' : 'human';

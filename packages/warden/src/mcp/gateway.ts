@@ -5,6 +5,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../identity/index.js';
 import { VERSION } from '../version.js';
+import type { ApprovalQueue } from './approvals.js';
 import type { ToolCallPipeline, McpCaller } from './call.js';
 import { errorText, ToolDirectory } from './tools.js';
 import type { McpUpstream } from './upstream.js';
@@ -46,6 +47,8 @@ export class McpGateway {
     upstreams: readonly McpUpstream[],
     private readonly pipeline: ToolCallPipeline,
     private readonly opts: McpGatewayOptions,
+    /** Tool calls held for a person's approval (the approvals API reads and decides them). */
+    readonly approvals: ApprovalQueue,
   ) {
     this.directory = new ToolDirectory(upstreams);
     this.#sweep = setInterval(() => this.#closeIdle(), Math.min(60_000, opts.idleTimeoutMs)).unref();
@@ -97,6 +100,7 @@ export class McpGateway {
 
   async close(): Promise<void> {
     clearInterval(this.#sweep);
+    this.approvals.close();
     const open = [...this.#sessions.values()];
     this.#sessions.clear();
     await Promise.allSettled([...open.map((s) => s.transport.close()), ...this.directory.servers.map((u) => u.close())]);
@@ -114,7 +118,12 @@ export class McpGateway {
         throw new McpError(ErrorCode.InternalError, `The MCP server for "${req.params.name}" could not be asked for its tools: ${errorText(err)}.`);
       });
       if (typeof tool === 'string') throw new McpError(ErrorCode.InvalidParams, tool);
-      return this.pipeline.call(caller, tool, req.params.arguments ?? {}, extra.signal);
+      const token = req.params._meta?.progressToken;
+      let step = 0;
+      const progress = token === undefined ? undefined : (message: string) => {
+        void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: ++step, message } }).catch(() => {});
+      };
+      return this.pipeline.call(caller, tool, req.params.arguments ?? {}, extra.signal, progress);
     });
     return server;
   }

@@ -8,3 +8,4 @@ export { ToolCallPipeline, type McpCaller, type ToolCallDeps } from './call.js';
 export { NAME_SEPARATOR, ToolDirectory, type ListedTool } from './tools.js';
 export { McpUpstream, type McpServerConfig } from './upstream.js';
 export { buildMcp } from './build.js';
+export { ApprovalQueue, type Approval, type ApprovalStatus } from './approvals.js';

@@ -16,6 +16,8 @@ export interface CompiledPolicy {
   text: string;
   documentId: string;
   orgId: string | null;
+  /** Annotated `@approval`: a forbid that a person can lift for one call (docs/mcp.md#approvals). */
+  approval: boolean;
 }
 
 interface ParsedPolicy extends CompiledPolicy {
@@ -53,7 +55,7 @@ export function compileDocuments(docs: readonly PolicyDocument[]): CompileResult
   const failedDocs = new Set(typeIssues.map((t) => t.doc));
   const issuesByDoc = parsed.map((p, i) => [...p.issues, ...typeIssues.filter((t) => t.doc === docs[i]).map((t) => t.issue)]);
   const policies = parsed.map((p, i) =>
-    p.issues.length > 0 || failedDocs.has(docs[i]!) ? [] : p.policies.map(({ id, text, documentId, orgId }) => ({ id, text, documentId, orgId })),
+    p.issues.length > 0 || failedDocs.has(docs[i]!) ? [] : p.policies.map(({ id, text, documentId, orgId, approval }) => ({ id, text, documentId, orgId, approval })),
   );
   return { policies, issues: issuesByDoc.flat(), issuesByDoc };
 }
@@ -79,7 +81,7 @@ function parseDocument(doc: PolicyDocument): { policies: ParsedPolicy[]; issues:
       return;
     }
     seen.add(id);
-    policies.push({ id, text: statement.text, documentId: doc.id, orgId: doc.orgId, doc, statement });
+    policies.push({ id, text: statement.text, documentId: doc.id, orgId: doc.orgId, approval: annotations.has('approval'), doc, statement });
   });
   return { policies, issues };
 }

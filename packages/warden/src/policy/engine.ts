@@ -164,6 +164,20 @@ export class PolicyEngine {
     return { ok: brokenOrgs.size === 0, applied: true, issues: [...brokenOrgs.values()].flat(), brokenOrgs };
   }
 
+  /**
+   * Whether a deny can be lifted by a person's approval: every forbid that
+   * decided it is annotated `@approval` (and some permit allowed the call, or
+   * the reason would be no_permit). Any other forbid, an error or no permit
+   * is a plain deny.
+   */
+  needsApproval(orgId: string, d: AuthzDecision): boolean {
+    if (d.decision !== 'deny' || d.reason !== 'forbid' || d.policyIds.length === 0) return false;
+    const snap = this.#snapshot;
+    const approval = new Set<string>();
+    for (const p of [...snap.global, ...(snap.byOrg.get(orgId) ?? [])]) if (p.approval) approval.add(p.id);
+    return d.policyIds.every((id) => approval.has(id));
+  }
+
   /** The load issues of one org's own documents, when they did not load. */
   orgIssues(orgId: string): readonly string[] {
     return this.#snapshot.broken.get(orgId) ?? [];

@@ -143,7 +143,22 @@ export class GatewayMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly mcpToolCalls = new CounterFamily({
+    name: 'warden_mcp_tool_calls_total',
+    help: 'MCP tools/call requests by server, tool and final decision (allow or deny; a call held for approval counts once decided).',
+    labelNames: ['server', 'tool', 'decision'] as const,
+    registers: [this.registry],
+  });
+  readonly mcpToolDuration = new HistogramFamily({
+    name: 'warden_mcp_tool_duration_seconds',
+    help: 'Time an MCP server took to answer a tools/call Warden sent it.',
+    labelNames: ['server', 'tool'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
   readonly eventQueueDepth: Gauge;
+  /** Read when scraped: open MCP client sessions, and tool calls held for approval (set once the MCP gateway exists). */
+  mcpState: () => { sessions: number; approvalsPending: number } = () => ({ sessions: 0, approvalsPending: 0 });
   /** Read when scraped: trace events accepted and waiting for their transaction (set once the ingest path exists). */
   ingestDepth: () => number = () => 0;
 
@@ -163,6 +178,23 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.set(ingestDepth());
+      },
+    });
+    const mcp = () => this.mcpState();
+    new Gauge({
+      name: 'warden_mcp_sessions_active',
+      help: 'Open MCP client sessions at /mcp and /mcp/{server}.',
+      registers: [this.registry],
+      collect() {
+        this.set(mcp().sessions);
+      },
+    });
+    new Gauge({
+      name: 'warden_mcp_approvals_pending',
+      help: 'MCP tool calls waiting for a person to approve or deny them.',
+      registers: [this.registry],
+      collect() {
+        this.set(mcp().approvalsPending);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'warden_' });

@@ -15,7 +15,7 @@ const Filters = {
   key_id: Type.Optional(Type.String()),
   model: Type.Optional(Type.String()),
   status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
-  decision: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny')])),
+  decision: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('pending')])),
 };
 const ListQuery = Type.Object({
   ...Filters,
