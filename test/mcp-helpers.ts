@@ -21,8 +21,8 @@ export interface ToolServer {
   close(): Promise<void>;
 }
 
-/** A Streamable HTTP MCP server on 127.0.0.1 (port 0) serving `tools`. */
-export async function startToolServer(initial: TestTool[]): Promise<ToolServer> {
+/** A Streamable HTTP MCP server on 127.0.0.1 (on `port`, any free one by default) serving `tools`. */
+export async function startToolServer(initial: TestTool[], port = 0): Promise<ToolServer> {
   let tools = initial;
   const calls: ToolServer['calls'] = [];
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
@@ -56,7 +56,7 @@ export async function startToolServer(initial: TestTool[]): Promise<ToolServer> 
       });
     });
   });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => http.listen(port, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
   return {
     url,

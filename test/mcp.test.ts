@@ -64,7 +64,7 @@ beforeAll(async () => {
         servers: [
           { name: 'files', url: files.url, headers: { authorization: 'Bearer files-server-secret-7731' } },
           { name: 'web', url: web.url },
-          { name: 'down', url: `http://127.0.0.1:${await closedPort()}/mcp`, timeout_ms: 2000 },
+          { name: 'down', url: `http://127.0.0.1:${await closedPort()}/mcp`, timeout_ms: 2000, circuit: { failures: 1000, cooldown_s: 1 } },
         ],
       },
       // Planted instructions in what the web server returns are blocked; elsewhere flagged (the default).

@@ -30,7 +30,7 @@ async function ok(key: string, method: string, path: string, body?: unknown): Pr
 /** Everything org B's admin can see: must be identical before and after org A's attempts. */
 async function snapshotB(): Promise<string> {
   const parts = await Promise.all(
-    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies', '/api/v1/limits', '/api/v1/runs', `/api/v1/runs/${B.run}/trace`, `/api/v1/progress/${B.run}/history`, `/api/v1/runs/${B.run}/trace?view=tree`, `/api/v1/traces/${B_TRACE}`].map((p) => ok(bAdmin, 'GET', p)),
+    ['/api/v1/org', '/api/v1/projects', '/api/v1/users', '/api/v1/keys', '/api/v1/roles', '/api/v1/signing-secrets', '/api/v1/policies', '/api/v1/limits', '/api/v1/runs', `/api/v1/runs/${B.run}/trace`, `/api/v1/progress/${B.run}/history`, `/api/v1/runs/${B.run}/trace?view=tree`, `/api/v1/traces/${B_TRACE}`, '/api/v1/mcp/servers'].map((p) => ok(bAdmin, 'GET', p)),
   );
   return JSON.stringify(parts);
 }
@@ -106,6 +106,18 @@ const WALK: Record<string, { path?: () => string; body?: unknown; public?: true 
   'GET /api/v1/progress/:run_id': { path: () => `/api/v1/progress/${B.run}` },
   'GET /api/v1/progress/:run_id/history': { path: () => `/api/v1/progress/${B.run}/history` },
   'GET /api/v1/progress/:run_id/estimate': { path: () => `/api/v1/progress/${B.run}/estimate` },
+  'POST /mcp': { body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } },
+  'GET /mcp': {},
+  'DELETE /mcp': {},
+  'POST /mcp/:server': { path: () => '/mcp/b-only-server', body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } },
+  'GET /mcp/:server': { path: () => '/mcp/b-only-server' },
+  'DELETE /mcp/:server': { path: () => '/mcp/b-only-server' },
+  'GET /api/v1/mcp/servers': {},
+  'PUT /api/v1/mcp/servers/:name': { path: () => '/api/v1/mcp/servers/b-only-server', body: { url: 'http://127.0.0.1:1/a-was-here' } },
+  'DELETE /api/v1/mcp/servers/:name': { path: () => '/api/v1/mcp/servers/b-only-server' },
+  'GET /api/v1/approvals': {},
+  'GET /api/v1/approvals/:id': { path: () => '/api/v1/approvals/0190b7a0-0000-7000-8000-000000000000' },
+  'POST /api/v1/approvals/:id': { path: () => '/api/v1/approvals/0190b7a0-0000-7000-8000-000000000000', body: { decision: 'approve' } },
 };
 
 function substitute(v: unknown): unknown {
@@ -130,6 +142,7 @@ beforeAll(async () => {
   await ok(bAdmin, 'POST', `/api/v1/runs/${B.run}/events`, { events: [{ seq: 1, t: 1, actor: 'agent', type: 'reasoning', payload: { text: 'b-only-thought' } }] });
   await ok(bAdmin, 'POST', '/api/v1/progress/update', { run_id: B.run, percent: 10, message: 'b-only-progress' });
   await ok(bAdmin, 'POST', '/v1/traces', otlpSpan(B.run!, 'b-only-span'));
+  await ok(bAdmin, 'PUT', '/api/v1/mcp/servers/b-only-server', { url: 'http://127.0.0.1:1/b-only-mcp', headers: { authorization: 'Bearer b-only-mcp-token' } });
   await flushed(s);
 }, 30_000);
 afterAll(() => s?.close());
@@ -143,7 +156,7 @@ describe('tenancy', () => {
   it("org A's admin can neither read nor change anything of org B on any route", async () => {
     const before = await snapshotB();
     // What only org B has: ids, names, and its policy's @id. (A may use the same *names* in its own org, e.g. a policy "b-policy".)
-    const secretsOfB = [B.project, B.user, B.key, B.secret, 'b-project', 'bob@b.example', 'b-agent', 'b-secret', 'b-only-policy', 'Org B', 'b-only-agent', 'b-only-thought', 'b-only-progress', 'b-only-span'] as string[];
+    const secretsOfB = [B.project, B.user, B.key, B.secret, 'b-project', 'bob@b.example', 'b-agent', 'b-secret', 'b-only-policy', 'Org B', 'b-only-agent', 'b-only-thought', 'b-only-progress', 'b-only-span', 'b-only-mcp'] as string[];
     for (const route of s.gateway.app.wardenRoutes) {
       const w = WALK[`${route.method} ${route.url}`]!;
       const path = w.path?.() ?? route.url;

@@ -94,6 +94,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         if (rev === rolesRevision) return;
         await identity.reloadRoles();
         await reloadLimits();
+        await reloadMcp();
         rolesRevision = rev;
       })
       .catch(() => undefined); // storage trouble: keep the current sets, retry next tick
@@ -137,6 +138,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   metrics.ingestDepth = () => ingest.queue().depth;
   const mcp = buildMcp(config, {
+    logger,
+    secretBox: identity.secretBox,
     policies,
     rbac: identity.rbac,
     guard,
@@ -146,7 +149,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       if (seconds !== null) metrics.mcpToolDuration.labels(server, tool).observe(seconds);
     },
   });
-  if (mcp) metrics.mcpState = () => ({ sessions: mcp.sessionCount, approvalsPending: mcp.approvals.pendingCount });
+  metrics.mcpState = () => ({ sessions: mcp.sessionCount, approvalsPending: mcp.approvals.pendingCount });
+  const reloadMcp = async () => mcp.reloadRegistered(await storage.directory.listMcpServers());
+  await reloadMcp();
   const app = buildServer({
     config,
     storage,
@@ -175,6 +180,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     prices,
     health,
     mcp,
+    reloadMcp,
   });
 
   try {
@@ -182,7 +188,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   } catch (err) {
     policies.close();
     clearInterval(rolesPoll);
-    await Promise.allSettled([router.close(), storage.close(), writerThread?.close(), limits.close(), mcp?.close()]);
+    await Promise.allSettled([router.close(), storage.close(), writerThread?.close(), limits.close(), mcp.close()]);
     throw err;
   }
   const addr = app.server.address();
@@ -195,7 +201,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await drain(app);
-      await mcp?.close();
+      await mcp.close();
       // Batches still queued for a commit (a handler past the drain's deadline) are written before the writer thread goes.
       await Promise.race([ingest.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
       requestLog.flush();

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { hashPassword, passwordProblem } from '../identity/index.js';
 import { masterKeyRing, providerKeyAad } from '../identity/services.js';
+import { mcpServerAad } from '../mcp/registered.js';
 import { SecretBox, dropPreviousKeys, rotateMasterKey, verifySealedRecords, writeRotatedKeyFile, type SealedRecord } from '../secrets/index.js';
 import { ROLES, type Role, type SealedRow, type Storage } from '../storage/types.js';
 import { UsageError, cliEvent, resolveConfig, withStorage } from './shared.js';
@@ -100,7 +101,7 @@ export function registerIdentityCommands(program: Command, out: (s: string) => v
   registerSecretCommands(program, out);
 }
 
-const aadOf = (r: SealedRow) => (r.table === 'signing_secrets' ? `signing_secret:${r.id}` : `system_secret:${r.id}`);
+const aadOf = (r: SealedRow) => (r.table === 'signing_secrets' ? `signing_secret:${r.id}` : r.table === 'mcp_servers' ? mcpServerAad(r.id) : `system_secret:${r.id}`);
 
 function registerSecretCommands(program: Command, out: (s: string) => void): void {
   const secrets = program.command('secrets').description('secrets at rest');

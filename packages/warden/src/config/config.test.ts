@@ -96,7 +96,28 @@ describe('mcp.servers', () => {
 
   it('takes a server with defaults for its timeout and refresh', () => {
     const c = parseConfig(withServers([{ name: 'github', url: 'https://mcp.example.com/mcp' }]), 't', {});
-    expect(c.mcp.servers[0]).toEqual({ name: 'github', url: 'https://mcp.example.com/mcp', headers: {}, timeout_ms: 30_000, refresh_s: 300 });
+    expect(c.mcp.servers[0]).toEqual({ name: 'github', url: 'https://mcp.example.com/mcp', headers: {}, timeout_ms: 30_000, refresh_s: 300, circuit: { failures: 5, cooldown_s: 30 } });
+  });
+
+  it('takes a stdio server: command, args, env and cwd, and a circuit of its own', () => {
+    const c = parseConfig(withServers([{ name: 'files', command: 'npx', args: ['-y', 'server-files'], env: { TOKEN: '${FILES_TOKEN}' }, cwd: '/srv', circuit: { failures: 2, cooldown_s: 1 } }]), 't', { FILES_TOKEN: 'tok' });
+    expect(c.mcp.servers[0]).toEqual({ name: 'files', command: 'npx', args: ['-y', 'server-files'], env: { TOKEN: 'tok' }, cwd: '/srv', headers: {}, timeout_ms: 30_000, refresh_s: 300, circuit: { failures: 2, cooldown_s: 1 } });
+  });
+
+  it('refuses a server with both url and command, or neither, naming it', () => {
+    expect(() => parseConfig(withServers([{ name: 'a', url: 'http://x' }, { name: 'b', url: 'http://y', command: 'node' }]), 't', {})).toThrow(/mcp\.servers\[1\]: give exactly one of url .* or command .*; it has both/);
+    expect(() => parseConfig(withServers([{ name: 'a' }]), 't', {})).toThrow(/mcp\.servers\[0\]: give exactly one of url .* or command .*; it has neither/);
+  });
+
+  it('refuses stdio keys on a url server and headers on a stdio server, naming the key', () => {
+    expect(() => parseConfig(withServers([{ name: 'a', url: 'http://x', args: ['-v'] }]), 't', {})).toThrow(/mcp\.servers\[0\]\.args: only a server with command/);
+    expect(() => parseConfig(withServers([{ name: 'a', url: 'http://x', env: { A: 'b' } }]), 't', {})).toThrow(/mcp\.servers\[0\]\.env: only a server with command/);
+    expect(() => parseConfig(withServers([{ name: 'a', command: 'node', headers: { authorization: 'x' } }]), 't', {})).toThrow(/mcp\.servers\[0\]\.headers: a stdio server/);
+  });
+
+  it('refuses a bad circuit or env name, naming the key', () => {
+    expect(() => parseConfig(withServers([{ name: 'a', url: 'http://x', circuit: { failures: 0 } }]), 't', {})).toThrow(/mcp\.servers\[0\]\.circuit\.failures/);
+    expect(() => parseConfig(withServers([{ name: 'a', command: 'node', env: { 'BAD-NAME': 'x' } }]), 't', {})).toThrow(/mcp\.servers\[0\]\.env\.BAD-NAME: not an environment variable name/);
   });
 
   it('refuses a name that would make namespaced tool names ambiguous, naming the key', () => {

@@ -163,10 +163,29 @@ function checkSemantics(cfg: RawConfig): void {
     if (names.has(rule.name)) throw new ConfigError(`invalid configuration:\n  - limits.rules[${i}]: the name "${rule.name}" is used twice`);
     names.add(rule.name);
   });
+  checkMcpServers(cfg.mcp.servers);
+}
+
+/** Names unique; each server reached one way: `url` (Streamable HTTP, with headers) or `command` (stdio, with args, env, cwd). */
+function checkMcpServers(list: RawConfig['mcp']['servers']): void {
   const servers = new Set<string>();
-  cfg.mcp.servers.forEach((s, i) => {
-    if (servers.has(s.name)) throw new ConfigError(`invalid configuration:\n  - mcp.servers[${i}]: the name "${s.name}" is used twice`);
+  list.forEach((s, i) => {
+    const key = `mcp.servers[${i}]`;
+    if (servers.has(s.name)) throw new ConfigError(`invalid configuration:\n  - ${key}: the name "${s.name}" is used twice`);
     servers.add(s.name);
+    if ((s.url === undefined) === (s.command === undefined)) {
+      throw new ConfigError(`invalid configuration:\n  - ${key}: give exactly one of url (a Streamable HTTP server) or command (a stdio server Warden starts); it has ${s.url === undefined ? 'neither' : 'both'}`);
+    }
+    if (s.url !== undefined) {
+      for (const k of ['args', 'env', 'cwd'] as const) {
+        if (s[k] !== undefined) throw new ConfigError(`invalid configuration:\n  - ${key}.${k}: only a server with command (stdio) takes it`);
+      }
+    } else if (Object.keys(s.headers).length > 0) {
+      throw new ConfigError(`invalid configuration:\n  - ${key}.headers: a stdio server (command) takes no headers; give its credentials in env`);
+    }
+    for (const name of Object.keys(s.env ?? {})) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConfigError(`invalid configuration:\n  - ${key}.env.${name}: not an environment variable name`);
+    }
   });
 }
 

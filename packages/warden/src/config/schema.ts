@@ -27,14 +27,30 @@ const McpServer = Type.Object(
   {
     /** What tool names at /mcp begin with (`{name}__{tool}`), so never "__" inside or "_" at the end. */
     name: Type.String({ pattern: '^(?!.*__)[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9-])?$' }),
-    /** The server's Streamable HTTP endpoint. */
-    url: Type.String({ pattern: '^https?://' }),
+    /** The server's Streamable HTTP endpoint. Exactly one of `url` and `command` (checked in load.ts). */
+    url: Type.Optional(Type.String({ pattern: '^https?://' })),
+    /** A stdio server Warden starts and supervises: the program to run (looked up on PATH), without a shell. */
+    command: Type.Optional(Type.String({ minLength: 1 })),
+    /** The program's arguments (default none). */
+    args: Type.Optional(Type.Array(Type.String())),
+    /** The program's environment (default none), on top of PATH, HOME and a few more; Warden's own is not passed. Never logged. */
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    /** Its working directory (default Warden's). */
+    cwd: Type.Optional(Type.String({ minLength: 1 })),
     /** Sent with every request to the server, e.g. `authorization: "Bearer ${GITHUB_TOKEN}"`; never logged or recorded. */
     headers: Type.Record(Type.String(), Type.String(), { default: {} }),
-    /** How long one request to the server may take (a tool call included). */
+    /** How long one request to the server may take (a tool call included; for a stdio server, its start too). */
     timeout_ms: Type.Integer({ minimum: 1, default: 30_000 }),
     /** Cached tool lists are fetched again after this long (and at once on notifications/tools/list_changed). */
     refresh_s: Type.Integer({ minimum: 1, default: 300 }),
+    /** After `failures` transport failures in a row (refused, HTTP 5xx, timeouts), calls fail at once for `cooldown_s`; then one trial call decides. */
+    circuit: Type.Object(
+      {
+        failures: Type.Integer({ minimum: 1, default: 5 }),
+        cooldown_s: Type.Integer({ minimum: 1, default: 30 }),
+      },
+      { ...Strict, default: {} },
+    ),
   },
   Strict,
 );

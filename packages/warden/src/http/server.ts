@@ -29,6 +29,7 @@ import { progressRoutes } from './routes/progress.js';
 import { runRoutes } from './routes/runs.js';
 import { mcpRoutes } from './routes/mcp.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { mcpServerRoutes } from './routes/mcp-servers.js';
 import type { McpGateway } from '../mcp/index.js';
 
 export interface RouteSummary {
@@ -74,6 +75,8 @@ export interface ServerDeps {
   health: HealthState;
   /** The MCP gateway; null when no MCP server is configured. */
   mcp: McpGateway | null;
+  /** Re-reads the MCP servers orgs registered into the gateway (after an admin change, and on every keys revision change). */
+  reloadMcp: () => Promise<void>;
 }
 
 /** The HTTP edge: translates requests into calls on the pipeline modules, and nothing more. */
@@ -181,6 +184,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(otlpRoutes(deps));
   app.register(mcpRoutes(deps.mcp));
   app.register(approvalRoutes(deps.mcp?.approvals ?? null));
+  app.register(mcpServerRoutes(deps));
   app.register(healthRoutes(deps));
   return app;
 }

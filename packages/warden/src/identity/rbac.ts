@@ -42,6 +42,9 @@ export const PERMISSIONS = [
   /** See MCP tool calls held for approval, and approve or deny them (docs/mcp.md#approvals). */
   'approvals:read',
   'approvals:decide',
+  /** MCP servers an org registers for itself (docs/mcp.md#registering-servers). */
+  'mcp_servers:read',
+  'mcp_servers:update',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

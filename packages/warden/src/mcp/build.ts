@@ -3,21 +3,47 @@ import { blankEvent, uuidv7, type WardenEvent } from '../events/index.js';
 import { type Approval, ApprovalQueue } from './approvals.js';
 import { McpGateway } from './gateway.js';
 import { ToolCallPipeline, type ToolCallDeps } from './call.js';
+import type { McpLog } from './stderr.js';
 import { McpUpstream } from './upstream.js';
+import { registeredConfig } from './registered.js';
+import type { SecretBox } from '../secrets/index.js';
 
-/** The MCP gateway from config, or null when no server is configured (then /mcp does not exist). */
-export function buildMcp(config: Config, deps: Omit<ToolCallDeps, 'approvals'>): McpGateway | null {
+/**
+ * The MCP gateway: the configured servers, and those orgs register through
+ * the admin API (loaded by `reloadRegistered`, their headers opened with
+ * `secretBox`). Stdio servers' processes are started here, without
+ * waiting: a broken command shows in the logs at start-up and never holds
+ * the gateway's start.
+ */
+export function buildMcp(config: Config, deps: Omit<ToolCallDeps, 'approvals'> & { logger: McpLog; secretBox: SecretBox }): McpGateway {
   const servers = config.mcp.servers;
-  if (servers.length === 0) return null;
+  const { logger, secretBox, ...pipelineDeps } = deps;
   const approvals = new ApprovalQueue(config.mcp.approval_timeout_s * 1000, (a) => deps.writer.emit(approvalEvent(a)));
   // An upstream's list_changed reaches the clients' sessions through the gateway, built just after.
   const changed = (server: string) => gateway.toolsChanged(server);
+  const upstreams = servers.map((s) => new McpUpstream(s, changed, logger));
   const gateway: McpGateway = new McpGateway(
-    servers.map((s) => new McpUpstream(s, changed)),
-    new ToolCallPipeline({ ...deps, approvals }),
-    { idleTimeoutMs: config.mcp.session_idle_s * 1000, maxSessions: config.mcp.max_sessions },
+    upstreams,
+    new ToolCallPipeline({ ...pipelineDeps, approvals }),
+    {
+      idleTimeoutMs: config.mcp.session_idle_s * 1000,
+      maxSessions: config.mcp.max_sessions,
+      makeRegistered: (r) => {
+        let cfg;
+        try {
+          cfg = registeredConfig(secretBox, r);
+        } catch (err) {
+          logger.warn({ mcp_server: r.name, org_id: r.orgId, err: { message: (err as Error).message } }, 'a registered MCP server\'s headers could not be opened; it is left out');
+          throw err;
+        }
+        const u = new McpUpstream(cfg, changed, logger);
+        u.start();
+        return u;
+      },
+    },
     approvals,
   );
+  for (const u of upstreams) u.start();
   return gateway;
 }
 

@@ -55,7 +55,7 @@ export class ToolCallPipeline {
 
   async list(caller: McpCaller, scope: string | null, directory: ToolDirectory): Promise<ListedTool[]> {
     const started = process.hrtime.bigint();
-    const { tools, failed } = await directory.list(scope);
+    const { tools, failed } = await directory.list(scope, caller.principal.orgId);
     const allowed = tools.filter((t) => this.#decide(caller, t, undefined, 0).decision === 'allow');
     this.#emit(caller, 'mcp.discovery', started, null, { decision: 'allow', reason: 'policy' }, {
       server: scope,

@@ -4,6 +4,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../identity/index.js';
+import type { McpServerRecord } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import type { ApprovalQueue } from './approvals.js';
 import type { ToolCallPipeline, McpCaller } from './call.js';
@@ -20,6 +21,8 @@ interface Session {
 }
 
 export interface McpGatewayOptions {
+  /** Makes (and starts) the upstream of a server an org registered through the admin API. */
+  makeRegistered?: (r: McpServerRecord) => McpUpstream;
   /** Sessions idle longer than this are closed. */
   idleTimeoutMs: number;
   /** Open sessions at most; an initialize beyond it is refused. */
@@ -52,6 +55,25 @@ export class McpGateway {
   ) {
     this.directory = new ToolDirectory(upstreams);
     this.#sweep = setInterval(() => this.#closeIdle(), Math.min(60_000, opts.idleTimeoutMs)).unref();
+  }
+
+  /**
+   * Replaces the servers orgs registered through the admin API (after an
+   * admin change, and whenever the keys revision moves: another replica
+   * changed them). A registration whose name a configured server has is
+   * left out: the config wins.
+   */
+  reloadRegistered(records: readonly McpServerRecord[]): void {
+    const make = this.opts.makeRegistered;
+    if (!make) return;
+    const next = new Map<string, Map<string, { fingerprint: string; make: () => McpUpstream }>>();
+    for (const r of records) {
+      if (this.directory.isConfigured(r.name)) continue;
+      const servers = next.get(r.orgId) ?? new Map<string, { fingerprint: string; make: () => McpUpstream }>();
+      next.set(r.orgId, servers);
+      servers.set(r.name, { fingerprint: JSON.stringify([r.url, r.sealedHeaders, r.settings, r.updatedAt]), make: () => make(r) });
+    }
+    this.directory.replaceRegistered(next);
   }
 
   get sessionCount(): number {
@@ -114,7 +136,7 @@ export class McpGateway {
     });
     server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
       const caller = callerOf(extra.authInfo);
-      const tool = await this.directory.resolve(scope, req.params.name).catch((err: unknown) => {
+      const tool = await this.directory.resolve(scope, req.params.name, caller.principal.orgId).catch((err: unknown) => {
         throw new McpError(ErrorCode.InternalError, `The MCP server for "${req.params.name}" could not be asked for its tools: ${errorText(err)}.`);
       });
       if (typeof tool === 'string') throw new McpError(ErrorCode.InvalidParams, tool);

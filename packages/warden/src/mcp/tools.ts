@@ -4,6 +4,9 @@ import type { McpUpstream } from './upstream.js';
 /** Between a server's name and its tool's in the names clients see at /mcp: `github__create_issue`. */
 export const NAME_SEPARATOR = '__';
 
+/** What each registered upstream was made from, to tell a changed registration from an unchanged one. */
+const fingerprints = new WeakMap<McpUpstream, string>();
+
 /** One upstream tool as a caller sees it. */
 export interface ListedTool {
   server: McpUpstream;
@@ -14,20 +17,68 @@ export interface ListedTool {
   definition: Tool;
 }
 
-/** Which servers an endpoint reaches: all of them (/mcp, names namespaced) or one (/mcp/{server}, names as the server gives them). */
+/**
+ * Which servers a caller reaches: the configured ones (every org) and
+ * those its own org registered through the admin API. At /mcp all of them,
+ * tool names namespaced; at /mcp/{server} one, under the server's own names.
+ */
 export class ToolDirectory {
-  readonly #servers: ReadonlyMap<string, McpUpstream>;
+  readonly #global: ReadonlyMap<string, McpUpstream>;
+  #byOrg = new Map<string, Map<string, McpUpstream>>();
 
   constructor(servers: readonly McpUpstream[]) {
-    this.#servers = new Map(servers.map((s) => [s.name, s]));
+    this.#global = new Map(servers.map((s) => [s.name, s]));
   }
 
-  has(server: string): boolean {
-    return this.#servers.has(server);
+  /** Whether a name belongs to a configured server (an org may not register one by that name). */
+  isConfigured(name: string): boolean {
+    return this.#global.has(name);
   }
 
+  server(orgId: string, name: string): McpUpstream | undefined {
+    return this.#global.get(name) ?? this.#byOrg.get(orgId)?.get(name);
+  }
+
+  has(server: string, orgId: string): boolean {
+    return this.server(orgId, server) !== undefined;
+  }
+
+  /** Every upstream of every org (to close them). */
   get servers(): McpUpstream[] {
-    return [...this.#servers.values()];
+    return [...this.#global.values(), ...[...this.#byOrg.values()].flatMap((m) => [...m.values()])];
+  }
+
+  serversFor(orgId: string): McpUpstream[] {
+    return [...this.#global.values(), ...(this.#byOrg.get(orgId)?.values() ?? [])];
+  }
+
+  /**
+   * Replaces the registered servers with `next` (org → name → what to run).
+   * A server whose settings did not change keeps its upstream (its session
+   * and cached tools); a changed or removed one is closed.
+   */
+  replaceRegistered(next: Map<string, Map<string, { fingerprint: string; make: () => McpUpstream }>>): void {
+    const out = new Map<string, Map<string, McpUpstream>>();
+    const kept = new Set<McpUpstream>();
+    for (const [orgId, servers] of next) {
+      const now = new Map<string, McpUpstream>();
+      for (const [name, want] of servers) {
+        const old = this.#byOrg.get(orgId)?.get(name);
+        let u: McpUpstream;
+        try {
+          u = old && fingerprints.get(old) === want.fingerprint ? old : want.make();
+        } catch {
+          // Its sealed headers did not open (another master key?): left out, as the maker logged.
+          continue;
+        }
+        fingerprints.set(u, want.fingerprint);
+        now.set(name, u);
+        kept.add(u);
+      }
+      out.set(orgId, now);
+    }
+    for (const m of this.#byOrg.values()) for (const u of m.values()) if (!kept.has(u)) void u.close();
+    this.#byOrg = out;
   }
 
   /**
@@ -35,8 +86,9 @@ export class ToolDirectory {
    * parallel. A server that cannot be reached is left out and named in
    * `failed`, so one server down does not hide the others' tools.
    */
-  async list(scope: string | null): Promise<{ tools: ListedTool[]; failed: Array<{ server: string; error: string }> }> {
-    const servers = scope ? [this.#servers.get(scope)!] : this.servers;
+  async list(scope: string | null, orgId: string): Promise<{ tools: ListedTool[]; failed: Array<{ server: string; error: string }> }> {
+    const one = scope ? this.server(orgId, scope) : undefined;
+    const servers = scope ? (one ? [one] : []) : this.serversFor(orgId);
     const lists = await Promise.allSettled(servers.map((s) => s.tools()));
     const tools: ListedTool[] = [];
     const failed: Array<{ server: string; error: string }> = [];
@@ -55,14 +107,16 @@ export class ToolDirectory {
   }
 
   /** The tool a caller's name means, or why there is none. */
-  async resolve(scope: string | null, name: string): Promise<ListedTool | string> {
+  async resolve(scope: string | null, name: string, orgId: string): Promise<ListedTool | string> {
     let server: McpUpstream | undefined;
     let tool = name;
-    if (scope) server = this.#servers.get(scope);
-    else {
+    if (scope) {
+      server = this.server(orgId, scope);
+      if (!server) return `The MCP server "${scope}" is no longer registered.`;
+    } else {
       const cut = name.indexOf(NAME_SEPARATOR);
       if (cut > 0) {
-        server = this.#servers.get(name.slice(0, cut));
+        server = this.server(orgId, name.slice(0, cut));
         tool = name.slice(cut + NAME_SEPARATOR.length);
       }
       if (!server) return `There is no tool "${name}": names at /mcp are the server's name, "${NAME_SEPARATOR}", then the tool's (tools/list shows them).`;
@@ -74,11 +128,28 @@ export class ToolDirectory {
 }
 
 /**
+ * A failure whose message Warden wrote itself, so it is safe to show as it
+ * is: the circuit is open, a stdio server's process is down. `asked` is
+ * false when Warden refused before the server was asked, so the failure
+ * says nothing new about the server.
+ */
+export class UpstreamUnavailable extends Error {
+  constructor(
+    message: string,
+    readonly asked = true,
+  ) {
+    super(message);
+    this.name = 'UpstreamUnavailable';
+  }
+}
+
+/**
  * A server failure in words a person can act on, without echoing what the
  * server or the network library said beyond a code (an upstream's error
  * page or a URL with credentials in it must not reach clients or events).
  */
 export function errorText(err: unknown): string {
+  if (err instanceof UpstreamUnavailable) return err.message;
   const e = err as { code?: unknown; message?: unknown } | null;
   const code = e?.code;
   if (code === -32001) return 'it did not answer in time';

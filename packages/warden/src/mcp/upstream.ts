@@ -1,46 +1,92 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type CallToolResult, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../version.js';
+import { CircuitBreaker, type CircuitState, DEFAULT_CIRCUIT } from './breaker.js';
+import type { McpLog } from './stderr.js';
+import { StdioProcess } from './stdio.js';
+import { UpstreamUnavailable } from './tools.js';
 
-/** One upstream MCP server as configured (`mcp.servers[]`). */
+/** One upstream MCP server as configured (`mcp.servers[]`): `url` (Streamable HTTP) or `command` (stdio), exactly one. */
 export interface McpServerConfig {
   name: string;
-  url: string;
+  url?: string;
+  /** A stdio server Warden starts and supervises, with `args`, `env` and `cwd`. */
+  command?: string;
+  args?: readonly string[];
+  /** The stdio server's environment (its credentials); never logged or recorded. */
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
   /** Sent on every request to the server (its own credentials); never logged or recorded. */
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
   timeout_ms: number;
   /** Tool lists older than this are fetched again on the next listing. */
   refresh_s: number;
+  /** Transport failures in a row that open the circuit, and how long it stays open; DEFAULT_CIRCUIT when not given. */
+  circuit?: { failures: number; cooldown_s: number };
+}
+
+/** How McpUpstream reaches its server: a session per connection (HTTP), or a process Warden supervises (stdio). */
+export interface McpConnection {
+  /** Connects ahead of the first request, where that is worth it. */
+  start(): void;
+  /** The session for the next request, connecting if need be; fails fast when the server is known to be down. */
+  client(): Promise<Client>;
+  /** A request on `client` failed below MCP. */
+  failed(client: Client): void;
+  /** Why `client`'s connection closed under a request, in words; null when unknown. */
+  closeReason(client: Client): string | null;
+  close(): Promise<void>;
 }
 
 /**
- * A Streamable HTTP MCP server Warden calls on its callers' behalf, through
- * one client session of its own. The tool list is cached: fetched on first
- * use, again after `refresh_s`, and at once when the server announces
- * `notifications/tools/list_changed`. A transport failure drops the session,
- * so the next call connects afresh.
+ * An MCP server Warden calls on its callers' behalf, through one client
+ * session of its own: Streamable HTTP, or a stdio process it supervises
+ * (StdioProcess). The tool list is cached: fetched on first use, again
+ * after `refresh_s`, and at once when the server announces
+ * `notifications/tools/list_changed`. A circuit breaker stops asking a
+ * server that keeps failing below MCP (CircuitBreaker).
  */
 export class McpUpstream {
-  #client: Promise<Client> | null = null;
   #tools: { at: number; list: Promise<Tool[]> } | null = null;
   #closed = false;
+  readonly #connection: McpConnection;
+  readonly #breaker: CircuitBreaker;
 
   constructor(
     readonly cfg: McpServerConfig,
     /** Called when the server said its tools changed (after the cache is dropped). */
     private readonly onToolsChanged: (server: string) => void = () => {},
-  ) {}
+    /** Where a stdio server's stderr and restarts are logged. */
+    log: McpLog = SILENT,
+  ) {
+    const circuit = cfg.circuit ?? DEFAULT_CIRCUIT;
+    this.#breaker = new CircuitBreaker({ failures: circuit.failures, cooldownMs: circuit.cooldown_s * 1000 });
+    const newClient = () => this.#newClient();
+    if (cfg.command !== undefined) this.#connection = new StdioProcess({ ...cfg, command: cfg.command }, log, newClient);
+    else if (cfg.url !== undefined) this.#connection = new HttpSession(cfg.url, cfg.headers, cfg.timeout_ms, newClient);
+    else throw new Error(`MCP server "${cfg.name}" has neither a url nor a command`);
+  }
 
   get name(): string {
     return this.cfg.name;
   }
 
-  /** The server's tools, from the cache when it is fresh. */
+  /** The circuit breaker's state, for metrics and health: read-only. */
+  get circuit(): CircuitState {
+    return this.#breaker.state;
+  }
+
+  /** Starts a stdio server's process now rather than on first use (HTTP servers connect on first use). */
+  start(): void {
+    if (!this.#closed) this.#connection.start();
+  }
+
+  /** The server's tools, from the cache when it is fresh (and the circuit closed). */
   tools(): Promise<Tool[]> {
     const cached = this.#tools;
-    if (cached && Date.now() - cached.at < this.cfg.refresh_s * 1000) return cached.list;
-    const list = this.#fetchTools();
+    if (cached && this.#breaker.state === 'closed' && Date.now() - cached.at < this.cfg.refresh_s * 1000) return cached.list;
+    const list = this.#request((client) => fetchTools(client, this.cfg.timeout_ms));
     this.#tools = { at: Date.now(), list };
     // A failed fetch is not cached: the next listing tries again.
     list.catch(() => {
@@ -49,46 +95,110 @@ export class McpUpstream {
     return list;
   }
 
-  async #fetchTools(): Promise<Tool[]> {
-    const client = await this.#connect();
-    const out: Tool[] = [];
-    let cursor: string | undefined;
-    // Pages until the server stops giving a cursor; bounded so a server that always returns one cannot loop forever.
-    for (let page = 0; page < 100; page++) {
-      const res = await this.#guarded(client.listTools(cursor ? { cursor } : undefined, { timeout: this.cfg.timeout_ms }));
-      out.push(...res.tools);
-      cursor = res.nextCursor;
-      if (!cursor) break;
-    }
-    return out;
-  }
-
   /** Calls one of the server's tools (its own name, not the namespaced one). */
   async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
-    const client = await this.#connect();
-    return (await this.#guarded(client.callTool({ name: tool, arguments: args }, undefined, { timeout: this.cfg.timeout_ms, signal }))) as CallToolResult;
+    const timeout = this.cfg.timeout_ms;
+    return (await this.#request((client) => client.callTool({ name: tool, arguments: args }, undefined, { timeout, signal }), signal)) as CallToolResult;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    const c = this.#client;
-    this.#client = null;
-    if (c) await c.then((client) => client.close()).catch(() => {});
+    await this.#connection.close();
   }
 
-  #connect(): Promise<Client> {
-    if (this.#closed) return Promise.reject(new Error('the gateway is shutting down'));
-    if (this.#client) return this.#client;
+  /** One request through the breaker: what its outcome says about the server opens or closes the circuit. */
+  async #request<T>(send: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#closed) throw new UpstreamUnavailable('the gateway is shutting down', false);
+    const trial = this.#breaker.admit();
+    let client: Client | null = null;
+    try {
+      client = await this.#connection.client();
+      const out = await send(client);
+      this.#breaker.succeeded();
+      return out;
+    } catch (err) {
+      const outcome = signal?.aborted ? 'not_asked' : outcomeOf(err, client);
+      if (outcome === 'answered' || outcome === 'refused') this.#breaker.succeeded();
+      else if (outcome === 'not_asked') this.#breaker.released(trial);
+      else this.#breaker.failed(trial);
+      if ((outcome === 'broken' || outcome === 'refused') && client) this.#connection.failed(client);
+      // The SDK's "Connection closed" is Warden's side of the story, not the server's answer: said in words instead.
+      if (outcome === 'broken' && client && isConnectionClosed(err)) {
+        throw new UpstreamUnavailable(this.#connection.closeReason(client) ?? 'it closed the connection during the request');
+      }
+      throw err;
+    }
+  }
+
+  #newClient(): Client {
     const client = new Client({ name: 'warden', version: VERSION });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.#tools = null;
       this.onToolsChanged(this.cfg.name);
     });
+    return client;
+  }
+}
+
+/**
+ * What a failed request says about the server. `answered`: a JSON-RPC error
+ * it sent (it is up). `refused`: an HTTP 4xx (it is up, but the session may
+ * be gone, e.g. a restarted server's 404). `timed_out`: no answer in time
+ * (the session may be fine). `broken`: the transport failed (refused
+ * connection, HTTP 5xx, a process that died). `not_asked`: Warden did not
+ * reach it (its process is down and restarting, or the caller cancelled).
+ * Timeouts and broken transports are what open the circuit.
+ */
+function outcomeOf(err: unknown, client: Client | null): 'answered' | 'refused' | 'timed_out' | 'broken' | 'not_asked' {
+  if (err instanceof UpstreamUnavailable) return err.asked ? 'broken' : 'not_asked';
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && code >= 400 && code < 500) return 'refused';
+  if (code === ErrorCode.RequestTimeout) return 'timed_out';
+  // Connecting failed (refused, 5xx, a bad initialize).
+  if (!client) return 'broken';
+  if (isConnectionClosed(err) && !client.transport) return 'broken';
+  return isProtocolError(err) ? 'answered' : 'broken';
+}
+
+/** The SDK's own error for a request whose connection closed before the answer (a server may use -32000 too, hence the transport check). */
+function isConnectionClosed(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === ErrorCode.ConnectionClosed;
+}
+
+async function fetchTools(client: Client, timeout: number): Promise<Tool[]> {
+  const out: Tool[] = [];
+  let cursor: string | undefined;
+  // Pages until the server stops giving a cursor; bounded so a server that always returns one cannot loop forever.
+  for (let page = 0; page < 100; page++) {
+    const res = await client.listTools(cursor ? { cursor } : undefined, { timeout });
+    out.push(...res.tools);
+    cursor = res.nextCursor;
+    if (!cursor) break;
+  }
+  return out;
+}
+
+/** A Streamable HTTP server: one session, opened on first use and dropped after a transport failure, so the next request connects afresh. */
+class HttpSession implements McpConnection {
+  #client: Promise<Client> | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly headers: Readonly<Record<string, string>>,
+    private readonly timeoutMs: number,
+    private readonly newClient: () => Client,
+  ) {}
+
+  start(): void {}
+
+  client(): Promise<Client> {
+    if (this.#client) return this.#client;
+    const client = this.newClient();
     client.onclose = () => {
       if (this.#client === connecting) this.#client = null;
     };
-    const transport = new StreamableHTTPClientTransport(new URL(this.cfg.url), { requestInit: { headers: this.cfg.headers } });
-    const connecting = client.connect(transport, { timeout: this.cfg.timeout_ms }).then(() => client);
+    const transport = new StreamableHTTPClientTransport(new URL(this.url), { requestInit: { headers: { ...this.headers } } });
+    const connecting = client.connect(transport, { timeout: this.timeoutMs }).then(() => client);
     this.#client = connecting;
     connecting.catch(() => {
       if (this.#client === connecting) this.#client = null;
@@ -97,20 +207,29 @@ export class McpUpstream {
     return connecting;
   }
 
-  /** A request that failed below MCP (connection refused, HTTP error) drops the session: the server may have restarted. */
-  async #guarded<T>(p: Promise<T>): Promise<T> {
-    try {
-      return await p;
-    } catch (err) {
-      if (!isProtocolError(err)) {
-        const c = this.#client;
-        this.#client = null;
-        if (c) void c.then((client) => client.close()).catch(() => {});
-      }
-      throw err;
-    }
+  /** The server may have restarted (its sessions gone): the next request opens a new one. */
+  failed(client: Client): void {
+    const c = this.#client;
+    if (!c) return;
+    void c.then((current) => {
+      if (current !== client) return;
+      if (this.#client === c) this.#client = null;
+      return client.close();
+    }).catch(() => {});
+  }
+
+  closeReason(): string | null {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    const c = this.#client;
+    this.#client = null;
+    if (c) await c.then((client) => client.close()).catch(() => {});
   }
 }
+
+const SILENT: McpLog = { info: () => {}, warn: () => {} };
 
 /** A JSON-RPC error the server answered with (the session is fine), as opposed to a transport failure. */
 export function isProtocolError(err: unknown): boolean {

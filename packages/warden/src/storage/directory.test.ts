@@ -142,6 +142,26 @@ describe.each([sqliteBackend(), postgresBackend()])('$name directory', (backend)
     expect(await d.listLimitRules('org-a')).toEqual([]);
   });
 
+  it('stores MCP servers per org, replacing on update, lists their sealed headers for rotation, and moves the keys revision', async () => {
+    const store = await fresh();
+    const d = store.directory;
+    const rev = await store.keysRevision();
+    const server = (orgId: string, url: string, sealedHeaders: string | null, updatedAt: number) => ({ orgId, name: 'files', url, sealedHeaders, settings: { timeout_ms: 1000, refresh_s: 60, header_names: sealedHeaders ? ['authorization'] : [] }, updatedBy: 'Key:k1', updatedAt });
+    await d.setMcpServer(server('org-a', 'http://a/1', 'sealed-1', 1));
+    await d.setMcpServer(server('org-a', 'http://a/2', 'sealed-2', 2));
+    await d.setMcpServer(server('org-b', 'http://b', null, 3));
+    expect(await d.listMcpServers('org-a')).toEqual([server('org-a', 'http://a/2', 'sealed-2', 2)]);
+    expect((await d.listMcpServers()).map((r) => r.orgId)).toEqual(['org-a', 'org-b']);
+    expect(await store.keysRevision()).toBeGreaterThan(rev);
+    const sealed = (await d.listSealed()).filter((r) => r.table === 'mcp_servers');
+    expect(sealed).toEqual([{ table: 'mcp_servers', id: 'org-a/files', sealed: 'sealed-2' }]);
+    await d.updateSealed({ table: 'mcp_servers', id: 'org-a/files', sealed: 'resealed' });
+    expect((await d.listMcpServers('org-a'))[0]!.sealedHeaders).toBe('resealed');
+    expect(await d.deleteMcpServer('org-a', 'files')).toBe(true);
+    expect(await d.deleteMcpServer('org-a', 'files')).toBe(false);
+    expect(await d.listMcpServers('org-a')).toEqual([]);
+  });
+
   it('keeps the first system secret written, and lists every sealed value for rotation', async () => {
     const store = await fresh();
     const d = store.directory;

@@ -9,6 +9,7 @@ import type {
   Role,
   RolePermissionsRecord,
   LimitRuleRecord,
+  McpServerRecord,
   SealedRow,
   SigningSecretRecord,
   UserPatch,
@@ -397,6 +398,37 @@ export class KyselyDirectory implements Directory {
     return rows.map((r) => ({ orgId: r.org_id, name: r.name, rule: JSON.parse(r.rule) as Record<string, unknown>, updatedAt: Number(r.updated_at) }));
   }
 
+  async setMcpServer(r: McpServerRecord): Promise<void> {
+    const row = { url: r.url, sealed_headers: r.sealedHeaders, settings: JSON.stringify(r.settings), updated_by: r.updatedBy, updated_at: r.updatedAt };
+    await this.db
+      .insertInto('mcp_servers')
+      .values({ org_id: r.orgId, name: r.name, ...row })
+      .onConflict((oc) => oc.columns(['org_id', 'name']).doUpdateSet(row))
+      .execute();
+    await this.hooks.authChanged();
+  }
+
+  async deleteMcpServer(orgId: string, name: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('mcp_servers').where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+    await this.hooks.authChanged();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async listMcpServers(orgId?: string): Promise<McpServerRecord[]> {
+    let q = this.db.selectFrom('mcp_servers').selectAll();
+    if (orgId !== undefined) q = q.where('org_id', '=', orgId);
+    const rows = await q.orderBy('org_id').orderBy('name').execute();
+    return rows.map((r) => ({
+      orgId: r.org_id,
+      name: r.name,
+      url: r.url,
+      sealedHeaders: r.sealed_headers,
+      settings: JSON.parse(r.settings) as McpServerRecord['settings'],
+      updatedBy: r.updated_by,
+      updatedAt: Number(r.updated_at),
+    }));
+  }
+
   async getSystemSecret(name: string): Promise<string | undefined> {
     const r = await this.db.selectFrom('system_secrets').select('sealed').where('name', '=', name).executeTakeFirst();
     return r?.sealed;
@@ -414,15 +446,20 @@ export class KyselyDirectory implements Directory {
   async listSealed(): Promise<SealedRow[]> {
     const secrets = await this.db.selectFrom('signing_secrets').select(['id', 'sealed']).execute();
     const system = await this.db.selectFrom('system_secrets').select(['name', 'sealed']).execute();
+    const mcp = await this.db.selectFrom('mcp_servers').select(['org_id', 'name', 'sealed_headers']).where('sealed_headers', 'is not', null).execute();
     return [
       ...secrets.map((r) => ({ table: 'signing_secrets' as const, id: r.id, sealed: r.sealed })),
       ...system.map((r) => ({ table: 'system_secrets' as const, id: r.name, sealed: r.sealed })),
+      ...mcp.map((r) => ({ table: 'mcp_servers' as const, id: `${r.org_id}/${r.name}`, sealed: r.sealed_headers! })),
     ];
   }
 
   async updateSealed(row: SealedRow): Promise<void> {
     if (row.table === 'signing_secrets') {
       await this.db.updateTable('signing_secrets').set({ sealed: row.sealed }).where('id', '=', row.id).execute();
+    } else if (row.table === 'mcp_servers') {
+      const cut = row.id.indexOf('/');
+      await this.db.updateTable('mcp_servers').set({ sealed_headers: row.sealed }).where('org_id', '=', row.id.slice(0, cut)).where('name', '=', row.id.slice(cut + 1)).execute();
     } else {
       await this.db.updateTable('system_secrets').set({ sealed: row.sealed, updated_at: Date.now() }).where('name', '=', row.id).execute();
     }

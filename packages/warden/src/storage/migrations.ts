@@ -320,6 +320,23 @@ export function buildMigrations(dialect: SqlDialect): Record<string, Migration> 
         await db.schema.createIndex('spans_run').on('spans').columns(['org_id', 'run_id']).execute();
       },
     },
+    '0007_mcp_servers': {
+      async up(db) {
+        // MCP servers an org registers through the admin API (config servers stay in the config).
+        await db.schema
+          .createTable('mcp_servers')
+          .addColumn('org_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          // The request headers (the server's credentials) as one SecretBox envelope, AAD mcp_server:<org>/<name>.
+          .addColumn('sealed_headers', 'text')
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mcp_servers_pk', ['org_id', 'name'])
+          .execute();
+      },
+    },
   };
 }
 

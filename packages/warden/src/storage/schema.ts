@@ -130,6 +130,17 @@ export interface LimitRulesTable {
   updated_at: number;
 }
 
+export interface McpServersTable {
+  org_id: string;
+  name: string;
+  url: string;
+  sealed_headers: string | null;
+  /** JSON: { timeout_ms, refresh_s }. */
+  settings: string;
+  updated_by: string;
+  updated_at: number;
+}
+
 export interface SystemSecretsTable {
   name: string;
   sealed: string;
@@ -149,6 +160,7 @@ export interface Database {
   role_permissions: RolePermissionsTable;
   system_secrets: SystemSecretsTable;
   limit_rules: LimitRulesTable;
+  mcp_servers: McpServersTable;
   runs: RunsTable;
   trace_events: TraceEventsTable;
   run_progress: RunProgressTable;

@@ -91,7 +91,7 @@ describe.each([sqliteBackend(), postgresBackend()])('$name storage', (backend) =
 
   it('migrate applies every migration once and then nothing; migrationStatus shows nothing pending', async () => {
     const store = await open(await backend.freshUrl());
-    const all = ['0001_init', '0002_tenancy_identity', '0003_limit_rules', '0004_traces', '0005_run_evaluation_progress', '0006_spans'];
+    const all = ['0001_init', '0002_tenancy_identity', '0003_limit_rules', '0004_traces', '0005_run_evaluation_progress', '0006_spans', '0007_mcp_servers'];
     expect(await store.migrationStatus()).toEqual({ applied: [], pending: all });
     expect(await store.migrate()).toEqual(all);
     expect(await store.migrate()).toEqual([]);

@@ -201,9 +201,23 @@ export interface LimitRuleRecord {
 
 export type UserPatch = Partial<Pick<UserRecord, 'displayName' | 'passwordHash' | 'roles' | 'projectId' | 'disabledAt'>>;
 
-/** A sealed value of any table, for master-key rotation. */
+/** An MCP server an org registered through the admin API. */
+export interface McpServerRecord {
+  orgId: string;
+  name: string;
+  url: string;
+  /** Its request headers as one SecretBox envelope (AAD `mcp_server:<org>/<name>`), or null for none. */
+  sealedHeaders: string | null;
+  /** `header_names`: which headers are sealed (names are not secret; values are). */
+  settings: { timeout_ms: number; refresh_s: number; header_names?: string[] };
+  /** The principal that last set it, as `Type:id`. */
+  updatedBy: string;
+  updatedAt: number;
+}
+
+/** A sealed value of any table, for master-key rotation (mcp_servers ids are `<org>/<name>`). */
 export interface SealedRow {
-  table: 'signing_secrets' | 'system_secrets';
+  table: 'signing_secrets' | 'system_secrets' | 'mcp_servers';
   id: string;
   sealed: string;
 }
@@ -267,6 +281,10 @@ export interface Directory {
   setLimitRule(r: LimitRuleRecord): Promise<void>;
   deleteLimitRule(orgId: string, name: string): Promise<boolean>;
   listLimitRules(orgId?: string): Promise<LimitRuleRecord[]>;
+  /** Adds or replaces one; moves the keys revision, so every gateway reloads its MCP servers. */
+  setMcpServer(r: McpServerRecord): Promise<void>;
+  deleteMcpServer(orgId: string, name: string): Promise<boolean>;
+  listMcpServers(orgId?: string): Promise<McpServerRecord[]>;
 
   getSystemSecret(name: string): Promise<string | undefined>;
   /** Stores it unless one exists; returns the stored value (first writer wins across processes). */

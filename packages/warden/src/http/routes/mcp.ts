@@ -22,7 +22,7 @@ export function mcpRoutes(mcp: McpGateway | null) {
         config,
         handler: (request, reply) => {
           const server = (request.params as { server: string }).server;
-          if (!mcp.directory.has(server)) throw new WardenError('not_found', `There is no MCP server "${server}".`);
+          if (!request.warden.principal || !mcp.directory.has(server, request.warden.principal.orgId)) throw new WardenError('not_found', `There is no MCP server "${server}".`);
           return serve(mcp, request, reply, server);
         },
       });
