@@ -10,7 +10,7 @@ import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain 
 import { LIMIT_RULES } from './lib/limit-rules.mjs';
 import { summarise } from './lib/profile.mjs';
 import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
-import { cpuNote, cpuTable, guardTable, ingestTable, latencyTable, limitTable, machineLine, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
+import { cpuNote, cpuTable, guardTable, ingestTable, latencyTable, limitTable, machineLine, mcpTable, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench/results');
@@ -75,7 +75,7 @@ function estimateS() {
   const runs = MODES.length * TARGETS.length;
   const tput = runs * s.warmupS + s.reps * runs * (s.duration + 0.7);
   const lat = (runs * s.latencyWarmup + s.reps * runs * (s.latencyRequests + s.latencyWarmupPerRun)) * 0.0004;
-  return PROFILE ? 3 * s.duration + 20 : tput + lat + 80; // + the policy, limit, guard and ingestion benchmarks
+  return PROFILE ? 3 * s.duration + 20 : tput + lat + 80 + 120; // + the policy, limit, guard and ingestion benchmarks, + the MCP one
 }
 
 async function setup(dir, nodeArgs = []) {
@@ -355,6 +355,20 @@ function runIngestBench() {
   return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'bench/lib/ingest-bench.mjs')], { encoding: 'utf8', timeout: 180_000 }).trim().split('\n').at(-1));
 }
 
+/**
+ * bench/lib/mcp-bench.mjs in its own process (its own tool server and gateway): tools/call through Warden
+ * against the same server directly. It exits 1 on invalid data but still prints its result, which is kept.
+ */
+function runMcpBench() {
+  const parse = (out) => JSON.parse(String(out).trim().split('\n').at(-1));
+  try {
+    return parse(execFileSync(process.execPath, [join(ROOT, 'bench/lib/mcp-bench.mjs')], { encoding: 'utf8', timeout: 600_000 }));
+  } catch (err) {
+    if (err?.status === 1 && String(err.stdout ?? '').trim().startsWith('{')) return parse(err.stdout);
+    throw err;
+  }
+}
+
 /** bench/lib/policy-bench.mjs in its own process, before the load runs, so nothing else competes with it. */
 function runPolicyBench() {
   const out = execFileSync(process.execPath, [join(ROOT, 'bench/lib/policy-bench.mjs')], { encoding: 'utf8', timeout: 120_000 });
@@ -400,7 +414,11 @@ async function main() {
     log(`guardrails (own process): PII + secrets scan ${guard.scanMBs.toFixed(0)} MB/s (JSON.parse ${guard.parseMBs.toFixed(0)} MB/s), 2 KB request p99 ${guard.inspect2k.p99Us.toFixed(0)} us`);
     const ingest = runIngestBench();
     log(`trace ingestion (own gateway): ${ingest.eventsPerS.toFixed(0)} events/s acknowledged, raw SQLite ${ingest.rawSqliteRowsPerS.toFixed(0)} rows/s (ratio ${ingest.ratio.toFixed(3)}), readable p99 ${ingest.queryableP99Ms.toFixed(0)} ms`);
+    const mcp = runMcpBench();
+    log(`MCP tools/call (own server and gateway): added p50 ${mcp.latency.median.addedP50.toFixed(3)} ms, p99 ${mcp.latency.median.addedP99.toFixed(3)} ms; ` +
+      `${mcp.settings.clients} clients through/direct ${mcp.throughput.median.ratio.toFixed(3)}${mcp.valid ? '' : ' INVALID'}`);
     const r = await benchmark(dir);
+    r.problems.push(...mcp.problems.map((p) => `MCP benchmark: ${p}`));
     const res = {
       date: new Date().toISOString(),
       command: 'npm run bench',
@@ -412,6 +430,7 @@ async function main() {
       limits,
       guard,
       ingest,
+      mcp,
     };
     log(`\n== Throughput (median of ${settings.reps}; ratio = through/direct; "!" marks an invalid repetition; floor columns are reference only) ==\n`);
     log(throughputTable(res));
@@ -428,6 +447,8 @@ async function main() {
     log(guardTable(res));
     log(`\n== Trace ingestion ==\n`);
     log(ingestTable(res));
+    log(`\n== MCP tools/call (through Warden vs the MCP server directly) ==\n`);
+    log(mcpTable(res));
     log(`\npipeline: ${res.pipeline}`);
     if (res.problems.length) log(`\nPROBLEMS:\n${res.problems.map((p) => `  - ${p}`).join('\n')}`);
     log(`\ntargets: ${res.targets.filter((t) => t.target !== null).map((t) => `${t.id} ${!t.valid ? 'INVALID' : t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`);
@@ -437,7 +458,7 @@ async function main() {
     const how = updateDocs(join(ROOT, 'docs/benchmarks.md'), res);
     log(`\nwrote bench/results/latest.json; ${how} docs/benchmarks.md; ${res.wallS} s in total`);
     finished = true;
-    if ([...res.targets, ...res.reference].some((t) => !t.valid)) process.exitCode = 1; // invalid data (not a FAIL)
+    if ([...res.targets, ...res.reference].some((t) => !t.valid) || !mcp.valid) process.exitCode = 1; // invalid data (not a FAIL)
   } finally {
     clearTimeout(watchdog);
     await cleanup();

@@ -6,10 +6,27 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+
+/** What a test tool gets besides its arguments: the request's cancellation signal and a way to report progress. */
+export interface ToolContext {
+  signal: AbortSignal;
+  progress(n: number, message: string): Promise<void>;
+}
 
 export interface TestTool extends Tool {
-  run(args: Record<string, unknown>): CallToolResult | Promise<CallToolResult>;
+  run(args: Record<string, unknown>, ctx: ToolContext): CallToolResult | Promise<CallToolResult>;
 }
 
 export interface ToolServer {
@@ -21,19 +38,47 @@ export interface ToolServer {
   close(): Promise<void>;
 }
 
-/** A Streamable HTTP MCP server on 127.0.0.1 (on `port`, any free one by default) serving `tools`. */
-export async function startToolServer(initial: TestTool[], port = 0): Promise<ToolServer> {
+/** A resource a test server offers, and a prompt (its text made from the arguments). */
+export interface TestContent {
+  resources?: Array<{ uri: string; name: string; text: string }>;
+  prompts?: Array<{ name: string; description: string; text(args: Record<string, string>): string }>;
+}
+
+/** A Streamable HTTP MCP server on 127.0.0.1 (on `port`, any free one by default) serving `tools`, and `content`'s resources and prompts when given. */
+export async function startToolServer(initial: TestTool[], content: TestContent = {}, port = 0): Promise<ToolServer> {
   let tools = initial;
   const calls: ToolServer['calls'] = [];
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; server: Server }>();
   const newServer = () => {
-    const server = new Server({ name: 'test-tools', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
+    const caps = { tools: { listChanged: true }, ...(content.resources ? { resources: {} } : {}), ...(content.prompts ? { prompts: {} } : {}) };
+    const server = new Server({ name: 'test-tools', version: '1.0.0' }, { capabilities: caps });
+    if (content.resources) {
+      const list = content.resources;
+      server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: list.map(({ uri, name }) => ({ uri, name, mimeType: 'text/plain' })) }));
+      server.setRequestHandler(ReadResourceRequestSchema, (req) => {
+        const r = list.find((x) => x.uri === req.params.uri);
+        if (!r) throw new McpError(ErrorCode.InvalidParams, `no resource ${req.params.uri}`);
+        return { contents: [{ uri: r.uri, mimeType: 'text/plain', text: r.text }] };
+      });
+    }
+    if (content.prompts) {
+      const list = content.prompts;
+      server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: list.map(({ name, description }) => ({ name, description })) }));
+      server.setRequestHandler(GetPromptRequestSchema, (req) => {
+        const p = list.find((x) => x.name === req.params.name)!;
+        return { messages: [{ role: 'user', content: { type: 'text', text: p.text(req.params.arguments ?? {}) } }] };
+      });
+    }
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map(({ run: _run, ...t }) => t) }));
     server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
       const t = tools.find((x) => x.name === req.params.name);
       calls.push({ name: req.params.name, args: req.params.arguments ?? {}, headers: (extra.requestInfo?.headers ?? {}) as IncomingMessage['headers'] });
       if (!t) return { content: [{ type: 'text', text: `no tool ${req.params.name}` }], isError: true };
-      return t.run(req.params.arguments ?? {});
+      const token = req.params._meta?.progressToken;
+      const progress = async (n: number, message: string) => {
+        if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: n, message } });
+      };
+      return t.run(req.params.arguments ?? {}, { signal: extra.signal, progress });
     });
     return server;
   };

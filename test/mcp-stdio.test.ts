@@ -89,7 +89,7 @@ describe('circuit breaker', () => {
     expect(refused.error).toMatch(/The MCP server for "hello" could not be asked for its tools: it is unavailable \(3 failures in a row\); Warden retries it in 1 s\./);
     expect(refused.ms).toBeLessThan(200);
 
-    flaky = await startToolServer([{ name: 'hello', description: 'Greets', inputSchema: { type: 'object', properties: {} }, run: () => text('hello back') }], flakyPort);
+    flaky = await startToolServer([{ name: 'hello', description: 'Greets', inputSchema: { type: 'object', properties: {} }, run: () => text('hello back') }], {}, flakyPort);
     const t0 = Date.now();
     const answer = await settle(
       () => c.callTool({ name: 'hello', arguments: {} }).then(textOf, (e: Error) => e.message),

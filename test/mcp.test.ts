@@ -25,6 +25,34 @@ const FILE_TOOLS: TestTool[] = [
   },
   { name: 'wipe', description: 'Deletes everything', inputSchema: { type: 'object', properties: {} }, run: () => text('wiped') },
 ];
+/** Whether the last `wait` call saw its cancellation reach the server. */
+const seen = { cancelled: false };
+const SLOW_TOOLS: TestTool[] = [
+  { name: 'sleep', description: 'Takes 2 s', inputSchema: { type: 'object', properties: {} }, run: () => new Promise((r) => setTimeout(() => r(text('woke')), 2000)) },
+  {
+    name: 'count',
+    description: 'Reports progress, then answers',
+    inputSchema: { type: 'object', properties: {} },
+    run: async (_a, ctx) => {
+      for (let i = 1; i <= 3; i++) await ctx.progress(i, `step ${i} of 3`);
+      return text('counted');
+    },
+  },
+  {
+    name: 'wait',
+    description: 'Waits until cancelled',
+    inputSchema: { type: 'object', properties: {} },
+    run: (_a, ctx) =>
+      new Promise((resolve) => {
+        const t = setTimeout(() => resolve(text('never cancelled')), 5000);
+        ctx.signal.addEventListener('abort', () => {
+          seen.cancelled = true;
+          clearTimeout(t);
+          resolve(text('cancelled'));
+        });
+      }),
+  },
+];
 const WEB_TOOLS: TestTool[] = [
   { name: 'fetch_page', description: 'Fetches a page', inputSchema: { type: 'object', properties: { url: { type: 'string' } }, required: ['url'] }, run: () => text(PLANTED) },
 ];
@@ -32,6 +60,7 @@ const WEB_TOOLS: TestTool[] = [
 let s: Stack;
 let files: ToolServer;
 let web: ToolServer;
+let slow: ToolServer;
 let agent: Client;
 const open: Client[] = [];
 
@@ -58,12 +87,14 @@ async function closedPort(): Promise<number> {
 beforeAll(async () => {
   files = await startToolServer(FILE_TOOLS);
   web = await startToolServer(WEB_TOOLS);
+  slow = await startToolServer(SLOW_TOOLS);
   s = await startStack({
     config: {
       mcp: {
         servers: [
           { name: 'files', url: files.url, headers: { authorization: 'Bearer files-server-secret-7731' } },
           { name: 'web', url: web.url },
+          { name: 'slow', url: slow.url, timeout_ms: 500, circuit: { failures: 1000, cooldown_s: 1 } },
           { name: 'down', url: `http://127.0.0.1:${await closedPort()}/mcp`, timeout_ms: 2000, circuit: { failures: 1000, cooldown_s: 1 } },
         ],
       },
@@ -87,16 +118,17 @@ afterAll(async () => {
   await s?.close();
   await files?.close();
   await web?.close();
+  await slow?.close();
 });
 
 describe('discovery', () => {
   it('lists every reachable server\'s tools under namespaced names, without those a policy forbids', async () => {
     const { tools } = await agent.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['files__read_file', 'web__fetch_page']);
+    expect(names).toEqual(['files__read_file', 'slow__count', 'slow__sleep', 'slow__wait', 'web__fetch_page']);
     expect(tools.find((t) => t.name === 'files__read_file')!.inputSchema).toMatchObject({ required: ['path'] });
     const [ev] = await events(s, 'mcp.discovery');
-    expect(ev.detail).toMatchObject({ method: 'tools/list', listed: 2, hidden: 1, unreachable: [{ server: 'down', error: expect.stringContaining('refused the connection') }] });
+    expect(ev.detail).toMatchObject({ method: 'tools/list', listed: 5, hidden: 1, unreachable: [{ server: 'down', error: expect.stringContaining('refused the connection') }] });
   });
 
   it('serves one server at /mcp/{server}, under the server\'s own names', async () => {
@@ -154,13 +186,42 @@ describe('tools/call', () => {
 
   it('answers an unknown tool with an error that says how names are formed', async () => {
     await expect(agent.callTool({ name: 'read_file', arguments: {} })).rejects.toThrow(/server's name, "__", then the tool's/);
-    await expect(agent.callTool({ name: 'files__nope', arguments: {} })).rejects.toThrow(/has no tool "nope"/);
+    await expect(agent.callTool({ name: 'files__nope', arguments: {} })).rejects.toThrow(/^MCP error -32602: The MCP server "files" has no tool "nope"\.$/);
+    const [ev] = (await events(s, 'mcp.tool_invoke')).filter((e) => e.detail.tool === 'files__nope');
+    expect(ev).toMatchObject({ decision: 'deny', error_code: 'unknown_tool', detail: { reason: 'unresolved' } });
   });
 
   it('answers a call to a server that is down with an error a person understands, not a hang', async () => {
     const t0 = Date.now();
     await expect(agent.callTool({ name: 'down__anything', arguments: {} })).rejects.toThrow(/server for "down__anything" could not be asked for its tools: it refused the connection/);
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe('time, progress and cancellation', () => {
+  it('fails a call the server does not answer within its timeout, saying so', async () => {
+    const t0 = Date.now();
+    await expect(agent.callTool({ name: 'slow__sleep', arguments: {} })).rejects.toThrow(/"slow" could not run "sleep": it did not answer in time/);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const [ev] = await invokes('sleep');
+    expect(ev).toMatchObject({ decision: 'allow', error_code: 'upstream_unavailable' });
+  });
+
+  it('passes the server\'s progress notifications on to the caller', async () => {
+    const got: string[] = [];
+    const r = await agent.callTool({ name: 'slow__count', arguments: {} }, undefined, { onprogress: (p) => void got.push(p.message ?? '') });
+    expect(r).toMatchObject({ content: [{ text: 'counted' }] });
+    expect(got).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3']);
+  });
+
+  it('passes the caller\'s cancellation on to the server', async () => {
+    seen.cancelled = false;
+    const ac = new AbortController();
+    const pending = agent.callTool({ name: 'slow__wait', arguments: {} }, undefined, { signal: ac.signal, timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 150));
+    ac.abort();
+    await expect(pending).rejects.toThrow();
+    expect(await settle(async () => seen.cancelled, (c) => c, 2000)).toBe(true);
   });
 });
 
@@ -206,6 +267,8 @@ describe('metrics', () => {
     expect(value('warden_mcp_tool_duration_seconds_count{server="files",tool="read_file"}')).toBeGreaterThanOrEqual(1);
     expect(value('warden_mcp_sessions_active')).toBeGreaterThanOrEqual(1);
     expect(value('warden_mcp_approvals_pending')).toBe(0);
+    expect(value('warden_mcp_circuit_state{server="files",state="closed"}')).toBe(1);
+    expect(value('warden_mcp_circuit_state{server="files",state="open"}')).toBe(0);
   });
 });
 

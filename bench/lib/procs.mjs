@@ -117,6 +117,11 @@ export function startBareProxy(root, dir, { upstream, apiKey }) {
   return startListener(root, 'bare-proxy', args, join(dir, 'bare-proxy.stderr'));
 }
 
+/** Starts bench/lib/mcp-server.mjs (an MCP tool server, Streamable HTTP); resolves with { url, pid }, url ending in /mcp. */
+export function startMcpServer(root, dir) {
+  return startListener(root, 'mcp-server', [join(root, 'bench/lib/mcp-server.mjs')], join(dir, 'mcp-server.stderr'));
+}
+
 /** `warden keys create`; the key is alone on the last line of stdout. */
 export function createKey(root, configFile) {
   return new Promise((resolve, reject) => {

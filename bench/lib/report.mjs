@@ -225,6 +225,58 @@ export function policyNote(res) {
     '"uncached" gives every call a new principal and an engine without a cache. The baseline is the direct call\'s p50 at 1 connection from the latency runs of this same benchmark.';
 }
 
+/** MCP tools/call through Warden against the same tool server called directly, same run (bench/lib/mcp-bench.mjs). */
+export function mcpTable(res) {
+  const m = res.mcp;
+  const l = m.latency;
+  const t = m.throughput;
+  const mark = (r) => (r.valid ? '' : '!');
+  const result = (valid) => (valid ? '-' : 'INVALID');
+  const us = (x) => f0(x);
+  const plus = (x) => (x >= 0 ? `+${f3(x)}` : f3(x));
+  const c = t.cpu;
+  return table(
+    ['measure', 'direct', 'through', 'added / ratio', 'per rep', 'target', 'result'],
+    [
+      ['tools/call latency p50, 1 session (ms)', f3(l.median.directP50), f3(l.median.throughP50), plus(l.median.addedP50), l.reps.map((r) => f3(r.addedP50) + mark(r)).join(' '), 'report only', result(l.valid)],
+      ['tools/call latency p99, 1 session (ms)', f3(l.median.directP99), f3(l.median.throughP99), plus(l.median.addedP99), l.reps.map((r) => f3(r.addedP99) + mark(r)).join(' '), 'report only', result(l.valid)],
+      [`throughput, ${m.settings.clients} clients (calls/s)`, f0(t.median.direct), f0(t.median.through), f3(t.median.ratio), t.reps.map((r) => f2(r.ratio) + mark(r)).join(' '), 'report only', result(t.valid)],
+      [`CPU per call at ${m.settings.clients} clients, server / gateway / clients (us)`, `${us(c.direct.serverUsPerCall)} / - / ${us(c.direct.clientsUsPerCall)}`,
+        `${us(c.through.serverUsPerCall)} / ${us(c.through.gatewayUsPerCall)} / ${us(c.through.clientsUsPerCall)}`, '', '', '', ''],
+      ['calls that failed or returned the wrong content', '', '', '', '', '0', m.errors === 0 ? 'PASS' : 'FAIL'],
+    ],
+    ['l', 'r', 'r', 'r', 'l', 'l', 'l'],
+  );
+}
+
+export function mcpNote(res) {
+  const s = res.mcp.settings;
+  return '`bench/lib/mcp-bench.mjs`, its own process: an MCP tool server (`bench/lib/mcp-server.mjs`, the official SDK\'s low-level `Server` and ' +
+    '`StreamableHTTPServerTransport` on node:http, one `echo` tool with a JSON Schema `{text: string}`) and a Warden gateway (`warden start`, SQLite, ' +
+    'guardrails on, the policies and limits of the proxy benchmark above) naming it under `mcp.servers`, each its own process. The clients are the SDK\'s ' +
+    '`Client` over `StreamableHTTPClientTransport`: *direct* calls `echo` on the server, *through* calls `bench__echo` at Warden\'s `/mcp` with a Warden key ' +
+    `(one \`mcp.tool_invoke\` event per call). Latency: one session per target, ${s.calls} sequential \`tools/call\`s per run (after ${s.warmup} warm-up calls ` +
+    `and ${s.warmupPerRun} per run), timed from the call to its parsed result; throughput: ${s.clients} clients per target, each its own session, ` +
+    `looping \`tools/call\` for ${s.seconds} s. ${s.reps} repetitions, each direct then through; medians of the per-repetition values. ` +
+    `Every result must be exactly the text sent (${s.varyArguments ? 'a different text each call' : 'the same text every call, as the proxy benchmark repeats one request'}); ` +
+    'a failed or wrong call makes the run INVALID ("!"). The clients share the machine\'s CPUs with the server and the gateway, so CPU per call is the figure to compare across changes.' +
+    mcpFindings(res.mcp);
+}
+
+/** What the measured CPU shares and warnings say, worded from this run's figures. */
+function mcpFindings(m) {
+  const d = m.throughput.cpu.direct;
+  const out = [];
+  if (d.clientsCores >= 0.9) {
+    out.push(`The direct rate is bounded by the clients' single thread (${pct(d.clientsCores)} of a core, ${f0(d.clientsUsPerCall)} us of CPU per call in the SDK's client), so it is a modest baseline.`);
+  }
+  const w = m.listenerWarnings;
+  if (w?.gateway > 0) {
+    out.push(`The gateway printed ${w.gateway} MaxListenersExceededWarning lines: its one SDK session to the server hands the same AbortSignal to every request, and listeners wait for GC.`);
+  }
+  return out.length ? ` ${out.join(' ')}` : '';
+}
+
 export function section(res) {
   const lines = [
     START,
@@ -261,6 +313,7 @@ export function section(res) {
     if (res.guard) lines.push('', '### Guardrails', '', guardTable(res), '', guardNote());
     if (res.ingest) lines.push('', '### Trace ingestion', '', ingestTable(res), '', ingestNote());
   }
+  if (res.mcp) lines.push('', '### MCP tools/call (through Warden vs the MCP server directly)', '', mcpTable(res), '', mcpNote(res));
   if (res.problems.length) lines.push('', '### Problems', '', problems(res));
   lines.push(END);
   return lines.join('\n');
@@ -276,11 +329,13 @@ upstream (\`packages/mock-upstream\`) and the gateway, each in its own process.
 Run it with:
 
 \`\`\`sh
-npm run bench        # builds, then runs bench/run.mjs (about 3.5 minutes with the defaults on 2 cores)
+npm run bench        # builds, then runs bench/run.mjs (about 5.5 minutes with the defaults on 2 cores)
 \`\`\`
 
 Tuning: \`BENCH_DURATION\` (seconds per throughput run, default 5), \`BENCH_REPS\` (default 5),
 \`BENCH_CONNECTIONS\` (default 50), \`BENCH_LAT_REQUESTS\` (requests per latency run, default 3000).
+The MCP benchmark has its own: \`BENCH_MCP_REPS\` (default 5), \`BENCH_MCP_CALLS\` (sequential calls per latency run, default 2000),
+\`BENCH_MCP_CLIENTS\` (default 16), \`BENCH_MCP_S\` (seconds per throughput run, default 4); \`BENCH_MCP_VARY=1\` sends a different text every call.
 Machine-readable results go to \`bench/results/latest.json\`.
 \`BENCH_PROFILE=1 node bench/run.mjs\` is a separate experiment: it runs the gateway under
 \`node --cpu-prof\` and prints the functions with the most self time (timings from it are not comparable).
@@ -309,7 +364,16 @@ Machine-readable results go to \`bench/results/latest.json\`.
 - **Validity.** Every response must be 200 (and, in the latency loop, a complete JSON body or an SSE stream
   ending in \`[DONE]\`); a run with non-2xx, errors, timeouts or resets makes its target INVALID (an invalid
   floor run is marked \`!\` and listed under Problems, without touching the targets' results).
+- **MCP \`tools/call\`** (\`bench/lib/mcp-bench.mjs\`, its own process, after the other sub-benchmarks). *Direct* is an MCP
+  tool server (\`bench/lib/mcp-server.mjs\`: the official SDK's low-level \`Server\` and \`StreamableHTTPServerTransport\`, one
+  \`echo\` tool, its own process); *through* is its own Warden gateway (same kind of config as above, \`mcp.servers\` naming
+  that server) at \`/mcp\`, tool \`bench__echo\`, with a Warden key. The clients are the SDK's \`Client\` with
+  \`StreamableHTTPClientTransport\`. Latency: one session per target, sequential calls, p50/p99 per repetition and
+  added = through - direct; throughput: 16 clients per target, each its own session, looping for 4 s, calls/s and
+  through/direct. Interleaved direct, through in every repetition, medians of 5; every result must be the text sent,
+  and any failed call makes the result INVALID. CPU per call of the clients, server and gateway is recorded.
 - **Targets from the issue.** through/direct >= 0.35 at 50 connections; added p99 latency <= 1 ms at 1 connection.
+  The MCP comparison has no target: it reports added p50/p99 and the throughput ratio.
 - **Machine** (when this file was created): ${machineLine(res)}. The load generator, mock and gateway share
   these CPUs (the bare proxy too); see the CPU table in the results for how they compete.
 

@@ -149,7 +149,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       if (seconds !== null) metrics.mcpToolDuration.labels(server, tool).observe(seconds);
     },
   });
-  metrics.mcpState = () => ({ sessions: mcp.sessionCount, approvalsPending: mcp.approvals.pendingCount });
+  metrics.mcpState = () => ({ sessions: mcp.sessionCount, approvalsPending: mcp.approvals.pendingCount, circuits: mcp.directory.servers.map((u) => ({ server: u.name, state: u.circuit })) });
   const reloadMcp = async () => mcp.reloadRegistered(await storage.directory.listMcpServers());
   await reloadMcp();
   const app = buildServer({

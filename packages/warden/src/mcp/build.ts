@@ -4,7 +4,8 @@ import { type Approval, ApprovalQueue } from './approvals.js';
 import { McpGateway } from './gateway.js';
 import { ToolCallPipeline, type ToolCallDeps } from './call.js';
 import type { McpLog } from './stderr.js';
-import { McpUpstream } from './upstream.js';
+import { ContentPipeline } from './content.js';
+import { type ListKind, McpUpstream } from './upstream.js';
 import { registeredConfig } from './registered.js';
 import type { SecretBox } from '../secrets/index.js';
 
@@ -20,7 +21,7 @@ export function buildMcp(config: Config, deps: Omit<ToolCallDeps, 'approvals'> &
   const { logger, secretBox, ...pipelineDeps } = deps;
   const approvals = new ApprovalQueue(config.mcp.approval_timeout_s * 1000, (a) => deps.writer.emit(approvalEvent(a)));
   // An upstream's list_changed reaches the clients' sessions through the gateway, built just after.
-  const changed = (server: string) => gateway.toolsChanged(server);
+  const changed = (server: string, kind: ListKind) => gateway.listChanged(server, kind);
   const upstreams = servers.map((s) => new McpUpstream(s, changed, logger));
   const gateway: McpGateway = new McpGateway(
     upstreams,
@@ -42,6 +43,7 @@ export function buildMcp(config: Config, deps: Omit<ToolCallDeps, 'approvals'> &
       },
     },
     approvals,
+    new ContentPipeline(pipelineDeps),
   );
   for (const u of upstreams) u.start();
   return gateway;

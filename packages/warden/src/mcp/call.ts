@@ -1,14 +1,15 @@
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { blankEvent, type EventWriter, uuidv7 } from '../events/index.js';
+import type { EventWriter } from '../events/index.js';
 import type { Guard, GuardVerdict } from '../guard/index.js';
-import { Redactor, riskScore } from '../guard/index.js';
+import { riskScore } from '../guard/index.js';
 import type { Principal, RolePermissions } from '../identity/index.js';
 import type { AuthzDecision, PolicyEngine } from '../policy/index.js';
 import { denialCause } from '../policy/index.js';
 import type { ApprovalQueue, ApprovalStatus } from './approvals.js';
 import { ArgumentValidator } from './arguments.js';
+import { findingSummary, inspectMcp, mcpEvent, msSince } from './events.js';
 import { recordedCopy } from './record.js';
-import { errorText, type ListedTool, type ToolDirectory } from './tools.js';
+import { errorText, type ListedTool, passedOn, rpcError, type ToolDirectory } from './tools.js';
 
 /** Who is calling, from the HTTP request that carried the message. */
 export interface McpCaller {
@@ -72,7 +73,7 @@ export class ToolCallPipeline {
     const meta: Record<string, unknown> = { server: t.server.name, tool: t.tool };
     const refuse = (code: number, message: string, outcome: Outcome, recorded?: unknown): never => {
       this.#emit(caller, 'mcp.tool_invoke', started, t, outcome, { ...meta, ...(recorded !== undefined ? { arguments: recorded } : {}), error: message });
-      throw new McpError(code, message);
+      throw rpcError(code, message);
     };
     const p = caller.principal;
     if (!this.deps.rbac.allows(p.orgId, p.roles, 'tools:call')) {
@@ -104,32 +105,33 @@ export class ToolCallPipeline {
       if (status !== 'approved') {
         const why = status === 'denied' ? `was denied by ${a.decided_by?.type} ${a.decided_by?.id}${a.note ? `: ${a.note}` : ''}` : `expired before anyone approved it${a.note ? ` (${a.note})` : ''}`;
         this.#emit(caller, 'mcp.tool_invoke', started, t, { decision: 'deny', reason: `approval:${status}`, errorCode: status === 'denied' ? 'approval_denied' : 'approval_expired' }, { ...meta, ...approval, arguments: recordedArgs });
-        throw new McpError(ErrorCode.InvalidRequest, `The call to "${t.name}" needed approval (approval ${a.id}) and ${why}.`);
+        throw rpcError(ErrorCode.InvalidRequest, `The call to "${t.name}" needed approval (approval ${a.id}) and ${why}.`);
       }
     }
     const allowed: Outcome = { decision: 'allow', reason: approval.approval ? 'approval:approved' : policyReason(decided) };
-    const guardMeta = { ...approval, ...(argsVerdict && argsVerdict.findings.length ? { guard_arguments: summary(argsVerdict) } : {}) };
+    const guardMeta = { ...approval, ...(argsVerdict && argsVerdict.findings.length ? { guard_arguments: findingSummary(argsVerdict) } : {}) };
 
     let result: CallToolResult;
     const sent = process.hrtime.bigint();
     try {
-      result = await t.server.call(t.tool, args, signal);
+      // The server's own progress notifications go on to the caller (when it asked for progress).
+      result = await t.server.call(t.tool, args, signal, progress ? (p) => progress(p.message ?? `${p.progress}${p.total ? ` of ${p.total}` : ''}`) : undefined);
     } catch (err) {
       if (err instanceof McpError && err.code !== -32001) {
         // The server's own JSON-RPC error: passed on as it said it.
         this.#emit(caller, 'mcp.tool_invoke', started, t, { ...allowed, errorCode: 'tool_error' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: msSince(sent), error: err.message });
-        throw err;
+        throw passedOn(err);
       }
       const message = `The MCP server "${t.server.name}" could not run "${t.tool}": ${errorText(err)}.`;
       this.#emit(caller, 'mcp.tool_invoke', started, t, { ...allowed, errorCode: 'upstream_unavailable' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: msSince(sent), error: message });
-      throw new McpError(ErrorCode.InternalError, message);
+      throw rpcError(ErrorCode.InternalError, message);
     }
     const upstreamMs = msSince(sent);
     const resultBytes = Buffer.byteLength(JSON.stringify(result));
     const originalResult = structuredClone(result);
     const resultVerdict = this.#inspect(caller, t, result, 'response');
     const recordedResult = recordedCopy(originalResult, resultVerdict?.findings ?? [], 'tool_result');
-    const common = { ...meta, ...guardMeta, ...(resultVerdict && resultVerdict.findings.length ? { guard_result: summary(resultVerdict) } : {}), arguments: recordedArgs, upstream_ms: upstreamMs, result_bytes: resultBytes, is_error: result.isError === true };
+    const common = { ...meta, ...guardMeta, ...(resultVerdict && resultVerdict.findings.length ? { guard_result: findingSummary(resultVerdict) } : {}), arguments: recordedArgs, upstream_ms: upstreamMs, result_bytes: resultBytes, is_error: result.isError === true };
     if (resultVerdict?.action === 'block') {
       const message = `The tool's result was blocked by a guardrail: it contains ${resultVerdict.blocked.join(', ')}.`;
       this.#emit(caller, 'mcp.tool_invoke', started, t, { decision: 'deny', reason: 'guardrail', errorCode: 'content_blocked' }, { ...common, error: message });
@@ -139,13 +141,14 @@ export class ToolCallPipeline {
     return result;
   }
 
+  /** A call that never reached the pipeline (no such tool, or its server could not list its tools): on record all the same. */
+  unresolved(caller: McpCaller, name: string, message: string, errorCode: 'unknown_tool' | 'upstream_unavailable'): void {
+    mcpEvent(this.deps.writer, caller, 'mcp.tool_invoke', process.hrtime.bigint(), null, { decision: 'deny', reason: 'unresolved', errorCode }, { tool: name, error: message });
+  }
+
   /** The guardrails on a call's arguments (as what the tool reads) or its result (as what the agent's model will read). */
   #inspect(caller: McpCaller, t: ListedTool, value: object, direction: 'request' | 'response'): GuardVerdict | null {
-    const g = this.deps.guard;
-    if (!g) return null;
-    const p = caller.principal;
-    const target = { orgId: p.orgId, projectId: p.projectId, route: caller.route, model: null, tool: `${t.server.name}/${t.tool}`, direction };
-    return g.inspectPayload(value, target, direction === 'request' ? 'user' : 'tool_result', new Redactor());
+    return inspectMcp(this.deps.guard, caller, `${t.server.name}/${t.tool}`, value, direction, 'tool_result');
   }
 
   #decide(caller: McpCaller, t: ListedTool, args: Record<string, unknown> | undefined, risk: number): AuthzDecision {
@@ -158,37 +161,14 @@ export class ToolCallPipeline {
   }
 
   #emit(caller: McpCaller, kind: string, started: bigint, t: ListedTool | null, o: Outcome, detail: Record<string, unknown>): void {
-    const p = caller.principal;
     if (t && kind === 'mcp.tool_invoke' && o.decision !== 'pending') {
       this.deps.observe?.(t.server.name, t.tool, o.decision, typeof detail.upstream_ms === 'number' ? detail.upstream_ms / 1000 : null);
     }
-    this.deps.writer.emit({
-      ...blankEvent(),
-      id: uuidv7(),
-      ts: Date.now(),
-      requestId: caller.requestId,
-      traceId: caller.traceId,
-      kind,
-      method: 'POST',
-      route: caller.route,
-      durationMs: msSince(started),
-      upstreamMs: typeof detail.upstream_ms === 'number' ? detail.upstream_ms : null,
-      keyId: p.keyId,
-      userId: p.userId,
-      agentId: p.agentId,
-      orgId: p.orgId,
-      provider: t?.server.name ?? null,
-      clientIp: caller.clientIp,
-      userAgent: caller.userAgent,
-      errorType: o.errorCode ? (o.decision === 'deny' ? 'authorization' : 'upstream') : null,
-      errorCode: o.errorCode ?? null,
-      decision: o.decision,
-      detail: { ...detail, reason: o.reason },
-    });
+    mcpEvent(this.deps.writer, caller, kind, started, t?.server.name ?? null, o, detail);
   }
+
 }
 
-/** The call's risk from what its arguments held and who sends them: what a policy reads as context.risk. */
 /** Waits for a held call's decision, telling the client every few seconds that it is still waiting. */
 async function waitReporting(settled: Promise<ApprovalStatus>, progress: ProgressReport | undefined, message: string): Promise<ApprovalStatus> {
   if (!progress) return settled;
@@ -201,6 +181,7 @@ async function waitReporting(settled: Promise<ApprovalStatus>, progress: Progres
   }
 }
 
+/** The call's risk from what its arguments held and who sends them: what a policy reads as context.risk. */
 function riskOf(v: GuardVerdict | null, p: Principal): number {
   if (!v) return 0;
   const auth = p.via === 'api_key' || p.via === 'hmac' ? 'machine' : 'human';
@@ -208,12 +189,7 @@ function riskOf(v: GuardVerdict | null, p: Principal): number {
   return Math.round(r.score * 100) / 100;
 }
 
-function summary(v: GuardVerdict): Record<string, unknown> {
-  return { action: v.action, types: [...new Set(v.findings.map((f) => f.type))], findings: v.findings };
-}
-
 function policyReason(d: AuthzDecision): string {
   return d.policyIds.length ? `policy:${d.policyIds.join(',')}` : d.reason;
 }
 
-const msSince = (t: bigint): number => Math.round(Number(process.hrtime.bigint() - t) / 1e4) / 100;

@@ -2,14 +2,25 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { Principal } from '../identity/index.js';
 import type { McpServerRecord } from '../storage/types.js';
 import { VERSION } from '../version.js';
 import type { ApprovalQueue } from './approvals.js';
 import type { ToolCallPipeline, McpCaller } from './call.js';
-import { errorText, ToolDirectory } from './tools.js';
-import type { McpUpstream } from './upstream.js';
+import { errorText, rpcError, ToolDirectory } from './tools.js';
+import type { ContentPipeline } from './content.js';
+import type { ListKind, McpUpstream } from './upstream.js';
 
 interface Session {
   transport: StreamableHTTPServerTransport;
@@ -52,6 +63,8 @@ export class McpGateway {
     private readonly opts: McpGatewayOptions,
     /** Tool calls held for a person's approval (the approvals API reads and decides them). */
     readonly approvals: ApprovalQueue,
+    /** Resources and prompts, governed like tools. */
+    private readonly content: ContentPipeline,
   ) {
     this.directory = new ToolDirectory(upstreams);
     this.#sweep = setInterval(() => this.#closeIdle(), Math.min(60_000, opts.idleTimeoutMs)).unref();
@@ -113,10 +126,12 @@ export class McpGateway {
     return 'handled';
   }
 
-  /** An upstream server's tools changed: every session that reaches it is told (notifications/tools/list_changed). */
-  toolsChanged(serverName: string): void {
+  /** An upstream server's tools, resources or prompts changed: every session that reaches it is told (notifications/…/list_changed). */
+  listChanged(serverName: string, kind: ListKind = 'tools'): void {
     for (const s of this.#sessions.values()) {
-      if (s.scope === null || s.scope === serverName) void s.server.sendToolListChanged().catch(() => {});
+      if (s.scope !== null && s.scope !== serverName) continue;
+      const sent = kind === 'tools' ? s.server.sendToolListChanged() : kind === 'resources' ? s.server.sendResourceListChanged() : s.server.sendPromptListChanged();
+      void sent.catch(() => {});
     }
   }
 
@@ -129,7 +144,17 @@ export class McpGateway {
   }
 
   #serverFor(scope: string | null): Server {
-    const server = new Server({ name: scope ? `warden/${scope}` : 'warden', version: VERSION }, { capabilities: { tools: { listChanged: true } } });
+    const server = new Server(
+      { name: scope ? `warden/${scope}` : 'warden', version: VERSION },
+      { capabilities: { tools: { listChanged: true }, resources: { listChanged: true }, prompts: { listChanged: true } } },
+    );
+    const content = this.content;
+    server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => ({ resources: await content.listResources(callerOf(extra.authInfo), scope, this.directory) }));
+    // Templates are not passed on yet: an empty list, so clients that ask are not refused.
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }));
+    server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => content.readResource(callerOf(extra.authInfo), scope, this.directory, req.params.uri, extra.signal));
+    server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => ({ prompts: await content.listPrompts(callerOf(extra.authInfo), scope, this.directory) }));
+    server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => content.getPrompt(callerOf(extra.authInfo), scope, this.directory, req.params.name, req.params.arguments ?? {}, extra.signal));
     server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => {
       const listed = await this.pipeline.list(callerOf(extra.authInfo), scope, this.directory);
       return { tools: listed.map((t) => t.definition) };
@@ -137,9 +162,14 @@ export class McpGateway {
     server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
       const caller = callerOf(extra.authInfo);
       const tool = await this.directory.resolve(scope, req.params.name, caller.principal.orgId).catch((err: unknown) => {
-        throw new McpError(ErrorCode.InternalError, `The MCP server for "${req.params.name}" could not be asked for its tools: ${errorText(err)}.`);
+        const message = `The MCP server for "${req.params.name}" could not be asked for its tools: ${errorText(err)}.`;
+        this.pipeline.unresolved(caller, req.params.name, message, 'upstream_unavailable');
+        throw rpcError(ErrorCode.InternalError, message);
       });
-      if (typeof tool === 'string') throw new McpError(ErrorCode.InvalidParams, tool);
+      if (typeof tool === 'string') {
+        this.pipeline.unresolved(caller, req.params.name, tool, 'unknown_tool');
+        throw rpcError(ErrorCode.InvalidParams, tool);
+      }
       const token = req.params._meta?.progressToken;
       let step = 0;
       const progress = token === undefined ? undefined : (message: string) => {
@@ -167,7 +197,7 @@ function ownerOf(p: Principal): string {
 function callerOf(auth: unknown): McpCaller {
   const caller = (auth as WithCaller['auth'])?.extra?.caller;
   // The route sets it on every request before the transport reads it.
-  if (!caller) throw new McpError(ErrorCode.InternalError, 'The request reached the MCP handlers without a caller.');
+  if (!caller) throw rpcError(ErrorCode.InternalError, 'The request reached the MCP handlers without a caller.');
   return caller;
 }
 

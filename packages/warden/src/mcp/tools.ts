@@ -169,3 +169,17 @@ function systemCode(err: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * A JSON-RPC error for the client, with the message as written. (The SDK
+ * server sends an error's `message` as is, and an McpError's already begins
+ * "MCP error <code>:", which the client's SDK then prefixes again.)
+ */
+export function rpcError(code: number, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** An upstream server's own JSON-RPC error passed on: its code and its words, without the client SDK's prefix. */
+export function passedOn(err: { code: number; message: string; data?: unknown }): Error {
+  return Object.assign(new Error(err.message.replace(/^MCP error -?\d+: /, '')), { code: err.code, ...(err.data !== undefined ? { data: err.data } : {}) });
+}

@@ -1,6 +1,19 @@
+import { setMaxListeners } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type CallToolResult, ErrorCode, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  type CallToolResult,
+  ErrorCode,
+  type GetPromptResult,
+  type Progress,
+  type Prompt,
+  PromptListChangedNotificationSchema,
+  type ReadResourceResult,
+  type Resource,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../version.js';
 import { CircuitBreaker, type CircuitState, DEFAULT_CIRCUIT } from './breaker.js';
 import type { McpLog } from './stderr.js';
@@ -47,16 +60,20 @@ export interface McpConnection {
  * `notifications/tools/list_changed`. A circuit breaker stops asking a
  * server that keeps failing below MCP (CircuitBreaker).
  */
+/** What a server lists, each cached on its own. */
+export type ListKind = 'tools' | 'resources' | 'prompts';
+
 export class McpUpstream {
   #tools: { at: number; list: Promise<Tool[]> } | null = null;
+  readonly #lists = new Map<'resources' | 'prompts', { at: number; list: Promise<unknown[]> }>();
   #closed = false;
   readonly #connection: McpConnection;
   readonly #breaker: CircuitBreaker;
 
   constructor(
     readonly cfg: McpServerConfig,
-    /** Called when the server said its tools changed (after the cache is dropped). */
-    private readonly onToolsChanged: (server: string) => void = () => {},
+    /** Called when the server said its tools, resources or prompts changed (after that cache is dropped). */
+    private readonly onListChanged: (server: string, kind: ListKind) => void = () => {},
     /** Where a stdio server's stderr and restarts are logged. */
     log: McpLog = SILENT,
   ) {
@@ -95,10 +112,41 @@ export class McpUpstream {
     return list;
   }
 
+  /** The server's resources (none when it does not offer resources), cached like its tools. */
+  resources(): Promise<Resource[]> {
+    return this.#cached('resources', (client) => fetchResources(client, this.cfg.timeout_ms)) as Promise<Resource[]>;
+  }
+
+  /** The server's prompts (none when it does not offer prompts), cached like its tools. */
+  prompts(): Promise<Prompt[]> {
+    return this.#cached('prompts', (client) => fetchPrompts(client, this.cfg.timeout_ms)) as Promise<Prompt[]>;
+  }
+
+  async readResource(uri: string, signal?: AbortSignal): Promise<ReadResourceResult> {
+    return this.#request((client) => client.readResource({ uri }, { timeout: this.cfg.timeout_ms, signal }), signal);
+  }
+
+  async getPrompt(name: string, args: Record<string, string>, signal?: AbortSignal): Promise<GetPromptResult> {
+    return this.#request((client) => client.getPrompt({ name, arguments: args }, { timeout: this.cfg.timeout_ms, signal }), signal);
+  }
+
+  #cached(kind: 'resources' | 'prompts', fetch: (client: Client) => Promise<unknown[]>): Promise<unknown[]> {
+    const cached = this.#lists.get(kind);
+    if (cached && this.#breaker.state === 'closed' && Date.now() - cached.at < this.cfg.refresh_s * 1000) return cached.list;
+    const list = this.#request(fetch);
+    this.#lists.set(kind, { at: Date.now(), list });
+    list.catch(() => {
+      if (this.#lists.get(kind)?.list === list) this.#lists.delete(kind);
+    });
+    return list;
+  }
+
   /** Calls one of the server's tools (its own name, not the namespaced one). */
-  async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+  async call(tool: string, args: Record<string, unknown>, signal?: AbortSignal, onprogress?: (p: Progress) => void): Promise<CallToolResult> {
     const timeout = this.cfg.timeout_ms;
-    return (await this.#request((client) => client.callTool({ name: tool, arguments: args }, undefined, { timeout, signal }), signal)) as CallToolResult;
+    // With onprogress the SDK sends a progress token; the server's progress notifications then reach the caller.
+    const options = onprogress ? { timeout, signal, onprogress } : { timeout, signal };
+    return (await this.#request((client) => client.callTool({ name: tool, arguments: args }, undefined, options), signal)) as CallToolResult;
   }
 
   async close(): Promise<void> {
@@ -134,7 +182,15 @@ export class McpUpstream {
     const client = new Client({ name: 'warden', version: VERSION });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.#tools = null;
-      this.onToolsChanged(this.cfg.name);
+      this.onListChanged(this.cfg.name, 'tools');
+    });
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+      this.#lists.delete('resources');
+      this.onListChanged(this.cfg.name, 'resources');
+    });
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => {
+      this.#lists.delete('prompts');
+      this.onListChanged(this.cfg.name, 'prompts');
     });
     return client;
   }
@@ -166,16 +222,39 @@ function isConnectionClosed(err: unknown): boolean {
 }
 
 async function fetchTools(client: Client, timeout: number): Promise<Tool[]> {
-  const out: Tool[] = [];
+  return paged(async (cursor) => {
+    const r = await client.listTools(cursor ? { cursor } : undefined, { timeout });
+    return { items: r.tools, nextCursor: r.nextCursor };
+  });
+}
+
+/** Pages of a list until the server stops giving a cursor; bounded so a server that always returns one cannot loop forever. */
+async function paged<T>(page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string }>): Promise<T[]> {
+  const out: T[] = [];
   let cursor: string | undefined;
-  // Pages until the server stops giving a cursor; bounded so a server that always returns one cannot loop forever.
-  for (let page = 0; page < 100; page++) {
-    const res = await client.listTools(cursor ? { cursor } : undefined, { timeout });
-    out.push(...res.tools);
+  for (let n = 0; n < 100; n++) {
+    const res = await page(cursor);
+    out.push(...res.items);
     cursor = res.nextCursor;
     if (!cursor) break;
   }
   return out;
+}
+
+async function fetchResources(client: Client, timeout: number): Promise<Resource[]> {
+  if (!client.getServerCapabilities()?.resources) return [];
+  return paged(async (cursor) => {
+    const r = await client.listResources(cursor ? { cursor } : undefined, { timeout });
+    return { items: r.resources, nextCursor: r.nextCursor };
+  });
+}
+
+async function fetchPrompts(client: Client, timeout: number): Promise<Prompt[]> {
+  if (!client.getServerCapabilities()?.prompts) return [];
+  return paged(async (cursor) => {
+    const r = await client.listPrompts(cursor ? { cursor } : undefined, { timeout });
+    return { items: r.prompts, nextCursor: r.nextCursor };
+  });
 }
 
 /** A Streamable HTTP server: one session, opened on first use and dropped after a transport failure, so the next request connects afresh. */
@@ -198,7 +277,13 @@ class HttpSession implements McpConnection {
       if (this.#client === connecting) this.#client = null;
     };
     const transport = new StreamableHTTPClientTransport(new URL(this.url), { requestInit: { headers: { ...this.headers } } });
-    const connecting = client.connect(transport, { timeout: this.timeoutMs }).then(() => client);
+    const connecting = client.connect(transport, { timeout: this.timeoutMs }).then(() => {
+      // The transport passes one AbortSignal to every request's fetch: past 10 requests in flight Node
+      // warns of a listener leak that is not one. Its private field, read defensively (an SDK change only brings the warning back).
+      const signal = (transport as unknown as { _abortController?: AbortController })._abortController?.signal;
+      if (signal) setMaxListeners(10_000, signal);
+      return client;
+    });
     this.#client = connecting;
     connecting.catch(() => {
       if (this.#client === connecting) this.#client = null;

@@ -158,7 +158,7 @@ export class GatewayMetrics {
   });
   readonly eventQueueDepth: Gauge;
   /** Read when scraped: open MCP client sessions, and tool calls held for approval (set once the MCP gateway exists). */
-  mcpState: () => { sessions: number; approvalsPending: number } = () => ({ sessions: 0, approvalsPending: 0 });
+  mcpState: () => { sessions: number; approvalsPending: number; circuits: Array<{ server: string; state: string }> } = () => ({ sessions: 0, approvalsPending: 0, circuits: [] });
   /** Read when scraped: trace events accepted and waiting for their transaction (set once the ingest path exists). */
   ingestDepth: () => number = () => 0;
 
@@ -187,6 +187,16 @@ export class GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.set(mcp().sessions);
+      },
+    });
+    new Gauge({
+      name: 'warden_mcp_circuit_state',
+      help: 'Each MCP server\'s circuit breaker: 1 for its current state (closed, open or half_open), 0 for the others.',
+      labelNames: ['server', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const c of mcp().circuits) for (const state of ['closed', 'open', 'half_open']) this.labels(c.server, state).set(c.state === state ? 1 : 0);
       },
     });
     new Gauge({
