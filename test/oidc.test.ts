@@ -192,3 +192,29 @@ describe('secrecy', () => {
     await expectNowhere(s, tokens);
   });
 });
+
+describe('MCP clients with OIDC bearer tokens', () => {
+  it('reach /mcp with an OIDC access token, and a 401 points them to the protected resource metadata naming the issuers', async () => {
+    const { startToolServer, text, wardenClient } = await import('./mcp-helpers.js');
+    const tools = await startToolServer([{ name: 'ping', description: 'Pings', inputSchema: { type: 'object', properties: {} }, run: () => text('pong') }]);
+    try {
+      const put = await call(s, 'PUT', '/api/v1/mcp/servers/ops?org_id=acme', { auth: s.systemKey, body: { url: tools.url } });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const client = await wardenClient(s.url, await token(keyA, { sub: 'mcp-user' }));
+      try {
+        expect(await client.callTool({ name: 'ops__ping', arguments: {} })).toMatchObject({ content: [{ text: 'pong' }] });
+      } finally {
+        await client.close();
+      }
+      const denied = await fetch(`${s.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(denied.status).toBe(401);
+      const pointer = /resource_metadata="([^"]+)"/.exec(denied.headers.get('www-authenticate') ?? '')?.[1];
+      expect(pointer).toBe(`${s.url}/.well-known/oauth-protected-resource/mcp`);
+      const meta = (await (await fetch(pointer!)).json()) as { resource: string; authorization_servers: string[] };
+      expect(meta.resource).toBe(`${s.url}/mcp`);
+      expect(meta.authorization_servers).toEqual([issA(), issB(), `${downBase}/down`]);
+    } finally {
+      await tools.close();
+    }
+  });
+});

@@ -106,6 +106,8 @@ const WALK: Record<string, { path?: () => string; body?: unknown; public?: true 
   'GET /api/v1/progress/:run_id': { path: () => `/api/v1/progress/${B.run}` },
   'GET /api/v1/progress/:run_id/history': { path: () => `/api/v1/progress/${B.run}/history` },
   'GET /api/v1/progress/:run_id/estimate': { path: () => `/api/v1/progress/${B.run}/estimate` },
+  'GET /.well-known/oauth-protected-resource': { public: true },
+  'GET /.well-known/oauth-protected-resource/mcp': { public: true },
   'POST /mcp': { body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } },
   'GET /mcp': {},
   'DELETE /mcp': {},

@@ -313,7 +313,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'warden-mcp-bench-'));
   const cleanup = async () => {
     await stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP !== "1") rmSync(dir, { recursive: true, force: true });
   };
   const limitS = Math.round(estimateS() * 3 + 60);
   const watchdog = setTimeout(() => {

@@ -182,7 +182,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.register(runRoutes(deps));
   app.register(progressRoutes(deps));
   app.register(otlpRoutes(deps));
-  app.register(mcpRoutes(deps.mcp));
+  app.register(mcpRoutes(deps.mcp, config.auth.oidc.map((i) => i.issuer)));
   app.register(approvalRoutes(deps.mcp?.approvals ?? null));
   app.register(mcpServerRoutes(deps));
   app.register(healthRoutes(deps));

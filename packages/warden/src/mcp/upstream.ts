@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -276,14 +275,8 @@ class HttpSession implements McpConnection {
     client.onclose = () => {
       if (this.#client === connecting) this.#client = null;
     };
-    const transport = new StreamableHTTPClientTransport(new URL(this.url), { requestInit: { headers: { ...this.headers } } });
-    const connecting = client.connect(transport, { timeout: this.timeoutMs }).then(() => {
-      // The transport passes one AbortSignal to every request's fetch: past 10 requests in flight Node
-      // warns of a listener leak that is not one. Its private field, read defensively (an SDK change only brings the warning back).
-      const signal = (transport as unknown as { _abortController?: AbortController })._abortController?.signal;
-      if (signal) setMaxListeners(10_000, signal);
-      return client;
-    });
+    const transport = new StreamableHTTPClientTransport(new URL(this.url), { requestInit: { headers: { ...this.headers } }, fetch: ownSignals() });
+    const connecting = client.connect(transport, { timeout: this.timeoutMs }).then(() => client);
     this.#client = connecting;
     connecting.catch(() => {
       if (this.#client === connecting) this.#client = null;
@@ -312,6 +305,37 @@ class HttpSession implements McpConnection {
     this.#client = null;
     if (c) await c.then((client) => client.close()).catch(() => {});
   }
+}
+
+/**
+ * fetch for the SDK's transport, which hands its one session-wide
+ * AbortSignal to every request: undici keeps a listener on it per request
+ * until GC, so under load thousands pile up (and Node prints a leak warning
+ * with a stack trace for each one past 1,500). Each request gets its own
+ * signal instead, and the session's signal, listened to once, aborts the
+ * requests still in flight.
+ */
+function ownSignals(): typeof fetch {
+  const inflight = new Set<AbortController>();
+  const hooked = new WeakSet<AbortSignal>();
+  return async (url, init) => {
+    const shared = init?.signal;
+    if (!shared) return fetch(url, init);
+    if (shared.aborted) throw shared.reason;
+    if (!hooked.has(shared)) {
+      hooked.add(shared);
+      shared.addEventListener('abort', () => {
+        for (const c of inflight) c.abort(shared.reason);
+      }, { once: true });
+    }
+    const own = new AbortController();
+    inflight.add(own);
+    try {
+      return await fetch(url, { ...init, signal: own.signal });
+    } finally {
+      inflight.delete(own);
+    }
+  };
 }
 
 const SILENT: McpLog = { info: () => {}, warn: () => {} };

@@ -10,10 +10,27 @@ import type { McpCaller, McpGateway } from '../../mcp/index.js';
  * is then authorized on its own. Every listing and call is its own event,
  * so the HTTP requests themselves are not.
  */
-export function mcpRoutes(mcp: McpGateway | null) {
+export function mcpRoutes(mcp: McpGateway | null, issuers: readonly string[] = []) {
   return async function register(app: FastifyInstance): Promise<void> {
     if (!mcp) return;
     const config = { permission: 'tools:list' as const };
+    // OAuth 2.0 Protected Resource Metadata (RFC 9728), as the MCP authorization spec has clients
+    // find where to get a token: the OIDC issuers Warden accepts bearer tokens from.
+    const metadata = (request: FastifyRequest) => ({
+      resource: `${originOf(request)}/mcp`,
+      authorization_servers: issuers,
+      bearer_methods_supported: ['header'],
+      resource_name: 'Warden MCP gateway',
+    });
+    app.get('/.well-known/oauth-protected-resource', { config: { auth: 'none' } }, async (request) => metadata(request));
+    app.get('/.well-known/oauth-protected-resource/mcp', { config: { auth: 'none' } }, async (request) => metadata(request));
+    // A 401 names that document (RFC 9728 §5.1), so an MCP client can start its OAuth flow from it.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (reply.statusCode === 401 && request.url.startsWith('/mcp')) {
+        reply.header('www-authenticate', `Bearer resource_metadata="${originOf(request)}/.well-known/oauth-protected-resource/mcp"`);
+      }
+      done(null, payload);
+    });
     for (const method of ['POST', 'GET', 'DELETE'] as const) {
       app.route({ method, url: '/mcp', config, handler: (request, reply) => serve(mcp, request, reply, null) });
       app.route({
@@ -56,6 +73,11 @@ async function serve(mcp: McpGateway, request: FastifyRequest, reply: FastifyRep
   if (outcome === 'unknown_session') jsonRpcError(res, 404, -32001, 'Session not found: it expired or belongs to another caller; initialize a new one.');
   else if (outcome === 'no_session') jsonRpcError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id header; send initialize first.');
   else if (outcome === 'full') jsonRpcError(res, 503, -32000, 'Too many open MCP sessions; try again later.');
+}
+
+/** This gateway's origin as the client reached it (behind a trusted proxy, as the proxy says). */
+function originOf(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
 }
 
 function jsonRpcError(res: FastifyReply['raw'], status: number, code: number, message: string): void {
