@@ -7,7 +7,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abortLoad, median, scrapeMetrics, sequential, throughput, waitForDrain } from './lib/measure.mjs';
-import { LIMIT_RULES } from './lib/limit-rules.mjs';
+import { gatewayConfig } from './lib/limit-rules.mjs';
 import { summarise } from './lib/profile.mjs';
 import { createKey, startBareProxy, startGateway, startMock, stopAll, stopOne } from './lib/procs.mjs';
 import { cpuNote, cpuTable, guardTable, ingestTable, latencyTable, limitTable, machineLine, mcpTable, policyTable, referenceLine, settingsLine, table, throughputTable, updateDocs } from './lib/report.mjs';
@@ -84,21 +84,7 @@ async function setup(dir, nodeArgs = []) {
   const configFile = join(dir, 'warden.yaml');
   writeFileSync(
     configFile,
-    [
-      'server: { host: 127.0.0.1, port: 0 }',
-      `storage: { url: "sqlite:${join(dir, 'warden.db')}" }`,
-      'log: { level: info }',
-      // The gateway enforces the same policies the decision benchmark measures.
-      `policy: { dir: "${join(ROOT, 'bench/policies')}" }`,
-      // Limits on, as bench/lib/limit-bench.mjs measures them (bench/lib/limit-rules.mjs).
-      `limits: { roles: { admin: null, user: null, agent: null, guest: null }, rules: ${JSON.stringify(LIMIT_RULES)} }`,
-      ...(process.env.BENCH_EVENTS ? [`events: { ${process.env.BENCH_EVENTS} }`] : []),
-      // Guardrails on (flag, the default) unless BENCH_GUARD overrides, e.g. BENCH_GUARD='enabled: false' for an A/B.
-      ...(process.env.BENCH_GUARD ? [`guard: { ${process.env.BENCH_GUARD} }`] : []),
-      'providers:',
-      `  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: "${MOCK_KEY}", models: ["*"] }`,
-      '',
-    ].join('\n'),
+    gatewayConfig(ROOT, dir, ['providers:', `  - { name: mock, type: openai, base_url: "${mock.url}/v1", api_key: "${MOCK_KEY}", models: ["*"] }`]),
   );
   const key = await createKey(ROOT, configFile);
   const logFile = join(dir, 'gateway.log');

@@ -126,3 +126,12 @@ export async function wardenClient(gatewayUrl: string, key: string, path = '/mcp
 }
 
 export const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
+
+/** A loopback port nothing listens on (yet): connecting is refused at once. */
+export async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}

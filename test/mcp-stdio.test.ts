@@ -5,14 +5,12 @@
  * environment holds only what the config gives it; and the per-server
  * circuit breaker in front of an HTTP server that is down, then back.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './helpers.js';
 import { settle } from './identity-helpers.js';
-import { startToolServer, text, type ToolServer, wardenClient } from './mcp-helpers.js';
+import { closedPort, startToolServer, text, type ToolServer, wardenClient } from './mcp-helpers.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/mcp-stdio-server.mjs', import.meta.url));
 const ENV_SECRET = 'stdio-env-secret-7345';
@@ -27,15 +25,6 @@ async function connect(path = '/mcp'): Promise<Client> {
   const c = await wardenClient(s.url, s.agentKey, path);
   open.push(c);
   return c;
-}
-
-/** A loopback port nothing listens on (yet). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 const textOf = (r: unknown) => ((r as { content: Array<{ text: string }> }).content[0]!.text);

@@ -4,13 +4,11 @@
  * Cedar with their arguments, arguments checked against the tool's schema,
  * guardrails on arguments and results, and every call on record.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from './helpers.js';
 import { events, expectNowhere, settle } from './identity-helpers.js';
-import { startToolServer, text, type TestTool, type ToolServer, wardenClient } from './mcp-helpers.js';
+import { closedPort, startToolServer, text, type TestTool, type ToolServer, wardenClient } from './mcp-helpers.js';
 import { putPolicy } from './policy-helpers.js';
 
 const EMAIL = 'jane.doe.test@example.org';
@@ -73,15 +71,6 @@ async function connect(key: string, path = '/mcp'): Promise<Client> {
 /** The tool_invoke events of one tool, newest first. */
 async function invokes(tool: string): Promise<any[]> {
   return (await events(s, 'mcp.tool_invoke')).filter((e) => e.detail.tool === tool);
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 beforeAll(async () => {

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { LIMIT_RULES } from './limit-rules.mjs';
+import { gatewayConfig } from './limit-rules.mjs';
 import { median, percentile, scrapeMetrics, waitForDrain } from './measure.mjs';
 import { cpuSeconds, createKey, selfCpuSeconds, startGateway, startMcpServer, stopAll } from './procs.mjs';
 
@@ -75,24 +75,16 @@ function estimateS() {
 async function setup(dir) {
   const server = await startMcpServer(ROOT, dir);
   const configFile = join(dir, 'warden.yaml');
+  // The same config as the proxy benchmark's gateway (bench/run.mjs); no policy or limit refuses these calls.
   writeFileSync(
     configFile,
-    [
-      'server: { host: 127.0.0.1, port: 0 }',
-      `storage: { url: "sqlite:${join(dir, 'warden.db')}" }`,
-      'log: { level: info }',
-      // The same policies and limits as the proxy benchmark's gateway (bench/run.mjs); none refuses these calls.
-      `policy: { dir: "${join(ROOT, 'bench/policies')}" }`,
-      `limits: { roles: { admin: null, user: null, agent: null, guest: null }, rules: ${JSON.stringify(LIMIT_RULES)} }`,
-      // Guardrails on (flag, the default) unless BENCH_GUARD overrides.
-      ...(process.env.BENCH_GUARD ? [`guard: { ${process.env.BENCH_GUARD} }`] : []),
+    gatewayConfig(ROOT, dir, [
       'providers:',
       '  - { name: none, type: openai, base_url: "http://127.0.0.1:9/v1", api_key: "x", models: ["*"] }',
       'mcp:',
       '  servers:',
       `    - { name: ${SERVER}, url: "${server.url}", timeout_ms: 10000 }`,
-      '',
-    ].join('\n'),
+    ]),
   );
   const key = await createKey(ROOT, configFile);
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
