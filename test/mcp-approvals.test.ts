@@ -111,6 +111,14 @@ describe('approval', () => {
     await expect(pending).rejects.toThrow(/expired/);
   });
 
+  it('refuses, without holding, a call whose arguments a policy cannot evaluate (fails closed)', async () => {
+    const before = bank.calls.length;
+    await expect(agent.callTool({ name: 'bank__transfer', arguments: { amount: 1e20, to: 'eve' } })).rejects.toThrow(/a policy could not be evaluated on its arguments/);
+    expect(bank.calls.length).toBe(before);
+    const list = (await call(s, 'GET', '/api/v1/approvals', { auth: s.adminKey })).body.data as any[];
+    expect(list.some((a) => a.arguments?.to === 'eve')).toBe(false);
+  });
+
   it('answers an approval id that does not exist with 404', async () => {
     expect((await decide('0190b7a0-0000-7000-8000-000000000000', 'approve')).status).toBe(404);
   });

@@ -173,6 +173,14 @@ describe('tools/call', () => {
     expect(ev).toMatchObject({ decision: 'deny', error_code: 'invalid_arguments' });
   });
 
+  it('refuses arguments nested deeper than the guardrails inspect, and never forwards them', async () => {
+    const before = web.calls.length;
+    let deep: unknown = 'sk_live_abcdefghijklmnopqrstuvwxyz0123';
+    for (let i = 0; i < 40; i++) deep = { deeper: deep };
+    await expect(agent.callTool({ name: 'web__fetch_page', arguments: { url: 'https://example.com', deep } })).rejects.toThrow(/nest too deep or hold too many strings/);
+    expect(web.calls.length).toBe(before);
+  });
+
   it('answers an unknown tool with an error that says how names are formed', async () => {
     await expect(agent.callTool({ name: 'read_file', arguments: {} })).rejects.toThrow(/server's name, "__", then the tool's/);
     await expect(agent.callTool({ name: 'files__nope', arguments: {} })).rejects.toThrow(/^MCP error -32602: The MCP server "files" has no tool "nope"\.$/);

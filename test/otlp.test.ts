@@ -128,7 +128,7 @@ describe('the OTLP receiver with the OpenTelemetry JS exporters', () => {
       // The plain HTTP span is kept as a span under the tool call, with its error status; guardrails
       // (pii: redact here) ran on its attributes too.
       expect(tool.children).toEqual([expect.objectContaining({ name: 'GET /flights', kind: 'client', status: { code: 'error', message: 'HTTP 503' }, attributes: expect.objectContaining({ 'http.request.method': 'GET', 'url.full': '[URL_1]' }) })]);
-      expect(tool.children[0].attributes['warden.guard.findings']).toEqual([expect.objectContaining({ type: 'URL', where: 'attributes.url.full' })]);
+      expect(tool.children[0].attributes['warden.guard.findings']).toEqual([expect.objectContaining({ type: 'URL', where: 'attributes["url.full"]' })]);
 
       // An exporter's retry of the same spans stores nothing twice.
       expect((await exportWith(make(), spans)).code).toBe(ExportResultCode.SUCCESS);

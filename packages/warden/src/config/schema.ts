@@ -344,6 +344,8 @@ export const ConfigSchema = Type.Object(
         session_idle_s: Type.Integer({ minimum: 1, default: 1800 }),
         /** Open client sessions at most; an initialize beyond it gets 503. */
         max_sessions: Type.Integer({ minimum: 1, default: 10_000 }),
+        /** Open client sessions of one caller at most, so one key cannot take them all. */
+        max_sessions_per_caller: Type.Integer({ minimum: 1, default: 100 }),
         /** How long a tool call held by an `@approval` policy waits for a person before it fails. */
         approval_timeout_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300 }),
       },

@@ -71,3 +71,16 @@ describe('rules by direction', () => {
     expect(g.actionFor(TARGET, 'pii', 'EMAIL_ADDRESS')).toBe('redact');
   });
 });
+
+describe('jsonTexts paths', () => {
+  it('gives a key that looks like a path its own quoted path, so two strings never share one', async () => {
+    const { jsonTexts, jsonInspectable } = await import('./payload.js');
+    const where = jsonTexts({ 'config.token': 'a', config: { token: 'b' }, list: ['c'] }, 'user').map((p) => p.where);
+    expect(where).toEqual(['["config.token"]', 'config.token', 'list[0]']);
+    expect(new Set(where).size).toBe(3);
+    let deep: unknown = 'x';
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    expect(jsonInspectable({ ok: 'yes' })).toBe(true);
+    expect(jsonInspectable(deep)).toBe(false);
+  });
+});

@@ -10,7 +10,7 @@ export type { Detector, Finding, FindingCategory } from './finding.js';
 export { Guard, type ActedFinding, type GuardAction, type GuardTarget, type GuardVerdict } from './guard.js';
 export { InjectionDetector, INJECTION_THRESHOLD } from './injection.js';
 export { InjectionModel } from './injection-model.js';
-export { answerTexts, jsonTexts, payloadTexts, type AnswerFormat, type PayloadText, type TextSource } from './payload.js';
+export { answerTexts, jsonInspectable, jsonTexts, payloadTexts, type AnswerFormat, type PayloadText, type TextSource } from './payload.js';
 export { PiiDetector } from './pii.js';
 export { riskLevel, riskScore, type Risk, type RiskInputs, type RiskLevel } from './risk.js';
 export { ContentScanner, Redactor, type RecordedFinding } from './scanner.js';

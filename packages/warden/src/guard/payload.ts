@@ -138,6 +138,29 @@ export function answerTexts(format: AnswerFormat, body: unknown): PayloadText[] 
 const JSON_MAX_DEPTH = 32;
 const JSON_MAX_STRINGS = 10_000;
 
+/** `a.b` for a plain key, `a["x.y"]` for one that would read as a path: two strings never share a path. */
+function keyPath(where: string, k: string): string {
+  if (/^[A-Za-z_$][\w$-]*$/.test(k)) return where ? `${where}.${k}` : k;
+  return `${where}[${JSON.stringify(k)}]`;
+}
+
+/**
+ * Whether jsonTexts reaches every string of a value: no deeper than
+ * JSON_MAX_DEPTH and no more than JSON_MAX_STRINGS strings. What it cannot
+ * reach is not inspected, so callers that forward a value refuse it.
+ */
+export function jsonInspectable(value: unknown): boolean {
+  let strings = 0;
+  const walk = (v: unknown, depth: number): boolean => {
+    if (typeof v === 'string') return ++strings <= JSON_MAX_STRINGS;
+    if (!v || typeof v !== 'object') return true;
+    if (depth >= JSON_MAX_DEPTH) return false;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (!walk(x, depth + 1)) return false;
+    return true;
+  };
+  return walk(value, 0);
+}
+
 /**
  * Every string value in a JSON payload (a trace event's payload, a tool's
  * arguments or result), with its path (`steps[2].output`) and a way to
@@ -155,7 +178,7 @@ export function jsonTexts(value: unknown, source: TextSource, root = ''): Payloa
     }
     if (!v || typeof v !== 'object' || depth >= JSON_MAX_DEPTH) return;
     if (Array.isArray(v)) v.forEach((_, i) => walk(v, i, `${where}[${i}]`, depth + 1));
-    else for (const k of Object.keys(v)) walk(v as Record<string, unknown>, k, where ? `${where}.${k}` : k, depth + 1);
+    else for (const k of Object.keys(v)) walk(v as Record<string, unknown>, k, keyPath(where, k), depth + 1);
   };
   const box = { value };
   walk(box, 'value', root, 0);

@@ -1,26 +1,39 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+
+/** Compiled validators kept at most; a tool list fetched again brings the same schemas, found by their text. */
+const MAX_VALIDATORS = 2000;
 
 /**
  * Checks a tool call's arguments against the tool's `inputSchema` (JSON
  * Schema, as the server declared it) before anything else sees them.
- * Validators are compiled once per schema object: a tool list fetched again
- * brings new objects, and the old ones are collected with their validators.
+ * Schemas are JSON Schema 2020-12 unless they name draft-07 or older in
+ * `$schema` (MCP's default since 2025-11-25; older servers write draft-07).
+ * Validators are compiled once per schema text and never registered with
+ * ajv by their `$id` (two servers, or two refreshes, may use the same one).
  */
 export class ArgumentValidator {
   // strict: false: servers write schemas with keywords ajv does not know (title, examples, vendor extensions).
-  readonly #ajv = new Ajv({ allErrors: false, strict: false, validateFormats: false });
-  readonly #compiled = new WeakMap<object, ValidateFunction | Error>();
+  readonly #modern = new Ajv2020({ allErrors: false, strict: false, validateFormats: false, addUsedSchema: false });
+  readonly #draft7 = new Ajv({ allErrors: false, strict: false, validateFormats: false, addUsedSchema: false });
+  readonly #compiled = new Map<string, ValidateFunction | Error>();
 
   /** null when the arguments are valid, else a sentence naming the field and what is wrong with it. */
   check(schema: object, args: Record<string, unknown>): string | null {
-    let v = this.#compiled.get(schema);
+    const text = JSON.stringify(schema);
+    let v = this.#compiled.get(text);
     if (v === undefined) {
+      const draft = (schema as { $schema?: unknown }).$schema;
+      const ajv = typeof draft === 'string' && /draft-0[4-7]/.test(draft) ? this.#draft7 : this.#modern;
       try {
-        v = this.#ajv.compile(schema);
+        v = ajv.compile(schema);
       } catch (err) {
         v = new Error(`the tool's inputSchema is not a valid JSON Schema (${(err as Error).message})`);
       }
-      this.#compiled.set(schema, v);
+      // ajv keeps every schema it compiled, keyed by the object: dropped, so refreshed lists do not pile up.
+      ajv.removeSchema(schema);
+      if (this.#compiled.size >= MAX_VALIDATORS) this.#compiled.delete(this.#compiled.keys().next().value!);
+      this.#compiled.set(text, v);
     }
     if (v instanceof Error) return v.message;
     return v(args) ? null : describe(v.errors?.[0]);

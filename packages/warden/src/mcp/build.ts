@@ -29,6 +29,7 @@ export function buildMcp(config: Config, deps: Omit<ToolCallDeps, 'approvals'> &
     {
       idleTimeoutMs: config.mcp.session_idle_s * 1000,
       maxSessions: config.mcp.max_sessions,
+      maxSessionsPerCaller: config.mcp.max_sessions_per_caller,
       makeRegistered: (r) => {
         let cfg;
         try {
@@ -37,7 +38,7 @@ export function buildMcp(config: Config, deps: Omit<ToolCallDeps, 'approvals'> &
           logger.warn({ mcp_server: r.name, org_id: r.orgId, err: { message: (err as Error).message } }, 'a registered MCP server\'s headers could not be opened; it is left out');
           throw err;
         }
-        const u = new McpUpstream(cfg, changed, logger);
+        const u = new McpUpstream(cfg, (server, kind) => gateway.listChanged(server, kind, r.orgId), logger);
         u.start();
         return u;
       },

@@ -1,9 +1,9 @@
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { EventWriter } from '../events/index.js';
 import type { Guard, GuardVerdict } from '../guard/index.js';
-import { riskScore } from '../guard/index.js';
+import { jsonInspectable, riskScore } from '../guard/index.js';
 import type { Principal, RolePermissions } from '../identity/index.js';
-import type { AuthzDecision, PolicyEngine } from '../policy/index.js';
+import type { AuthzDecision, AuthzRequest, PolicyEngine } from '../policy/index.js';
 import { denialCause } from '../policy/index.js';
 import type { ApprovalQueue, ApprovalStatus } from './approvals.js';
 import { ArgumentValidator } from './arguments.js';
@@ -57,7 +57,10 @@ export class ToolCallPipeline {
   async list(caller: McpCaller, scope: string | null, directory: ToolDirectory): Promise<ListedTool[]> {
     const started = process.hrtime.bigint();
     const { tools, failed } = await directory.list(scope, caller.principal.orgId);
-    const allowed = tools.filter((t) => this.#decide(caller, t, undefined, 0).decision === 'allow');
+    const allowed = tools.filter((t) => {
+      const d = this.#decide(caller, t, undefined, 0);
+      return d.decision === 'allow' && d.errors.length === 0;
+    });
     this.#emit(caller, 'mcp.discovery', started, null, { decision: 'allow', reason: 'policy' }, {
       server: scope,
       method: 'tools/list',
@@ -82,6 +85,10 @@ export class ToolCallPipeline {
     const invalid = this.#validator.check(t.definition.inputSchema, rawArgs);
     if (invalid) refuse(ErrorCode.InvalidParams, `Invalid arguments for "${t.name}": ${invalid}.`, { decision: 'deny', reason: 'invalid_arguments', errorCode: 'invalid_arguments' });
 
+    // What the guardrails cannot reach (nested past their depth, or too many strings) is not forwarded uninspected.
+    if (this.deps.guard && !jsonInspectable(rawArgs)) {
+      refuse(ErrorCode.InvalidParams, `Invalid arguments for "${t.name}": they nest too deep or hold too many strings for the guardrails to inspect.`, { decision: 'deny', reason: 'invalid_arguments', errorCode: 'invalid_arguments' });
+    }
     const original = structuredClone(rawArgs);
     const args = rawArgs;
     const argsVerdict = this.#inspect(caller, t, args, 'request');
@@ -90,11 +97,16 @@ export class ToolCallPipeline {
       refuse(ErrorCode.InvalidRequest, `The call was blocked by a guardrail: its arguments contain ${argsVerdict.blocked.join(', ')}.`, { decision: 'deny', reason: 'guardrail', errorCode: 'content_blocked' }, recordedArgs);
     }
     const risk = riskOf(argsVerdict, p);
-    const decided = this.#decide(caller, t, args, risk);
+    const request = this.#request(caller, t, args, risk);
+    const decided = this.deps.policies.engine.decide(request);
+    // A policy that failed to evaluate (say, a number Cedar cannot compare) is skipped by Cedar: on tool calls that fails closed.
+    if (decided.errors.length > 0) {
+      refuse(ErrorCode.InvalidRequest, `The call to "${t.name}" is refused: a policy could not be evaluated on its arguments (${decided.errors[0]}).`, { decision: 'deny', reason: 'policy_error', errorCode: 'policy_denied' }, recordedArgs);
+    }
     let approval: Record<string, unknown> = {};
     if (decided.decision === 'deny') {
       const approvals = this.deps.approvals;
-      if (!approvals || !this.deps.policies.engine.needsApproval(p.orgId, decided)) {
+      if (!approvals || !this.deps.policies.engine.needsApproval(request, decided)) {
         refuse(ErrorCode.InvalidRequest, `A policy does not allow this call to "${t.name}"${denialCause(decided)}.`, { decision: 'deny', reason: policyReason(decided), errorCode: 'policy_denied' }, recordedArgs);
       }
       const held = approvals!.request({ org_id: p.orgId, requester: { type: p.type, id: p.id, user_id: p.userId, agent_id: p.agentId }, server: t.server.name, tool: t.tool, arguments: recordedArgs, policy_ids: decided.policyIds, risk, request_id: caller.requestId }, signal);
@@ -118,9 +130,18 @@ export class ToolCallPipeline {
       result = await t.server.call(t.tool, args, signal, progress ? (p) => progress(p.message ?? `${p.progress}${p.total ? ` of ${p.total}` : ''}`) : undefined);
     } catch (err) {
       if (err instanceof McpError && err.code !== -32001) {
-        // The server's own JSON-RPC error: passed on as it said it.
-        this.#emit(caller, 'mcp.tool_invoke', started, t, { ...allowed, errorCode: 'tool_error' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: msSince(sent), error: err.message });
-        throw passedOn(err);
+        // The server's own JSON-RPC error: its words reach the agent's model too, so they are inspected like a result.
+        const said = { message: err.message, ...(err.data !== undefined ? { data: err.data } : {}) };
+        const original = structuredClone(said);
+        const v = this.#inspect(caller, t, said, 'response');
+        const recorded = recordedCopy(original, v?.findings ?? [], 'tool_result');
+        if (v?.action === 'block' || (this.deps.guard && !jsonInspectable(original))) {
+          const message = `The MCP server "${t.server.name}" answered "${t.tool}" with an error a guardrail blocked${v?.blocked.length ? `: it contains ${v.blocked.join(', ')}` : ''}.`;
+          this.#emit(caller, 'mcp.tool_invoke', started, t, { decision: 'deny', reason: 'guardrail', errorCode: 'content_blocked' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: msSince(sent), error: message });
+          throw rpcError(err.code, message);
+        }
+        this.#emit(caller, 'mcp.tool_invoke', started, t, { ...allowed, errorCode: 'tool_error' }, { ...meta, ...guardMeta, ...(v && v.findings.length ? { guard_result: findingSummary(v) } : {}), arguments: recordedArgs, upstream_ms: msSince(sent), error: recorded });
+        throw passedOn({ code: err.code, message: said.message, data: said.data });
       }
       const message = `The MCP server "${t.server.name}" could not run "${t.tool}": ${errorText(err)}.`;
       this.#emit(caller, 'mcp.tool_invoke', started, t, { ...allowed, errorCode: 'upstream_unavailable' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: msSince(sent), error: message });
@@ -128,6 +149,11 @@ export class ToolCallPipeline {
     }
     const upstreamMs = msSince(sent);
     const resultBytes = Buffer.byteLength(JSON.stringify(result));
+    if (this.deps.guard && !jsonInspectable(result)) {
+      const message = `The tool's result nests too deep or holds too many strings for the guardrails to inspect, so it is withheld.`;
+      this.#emit(caller, 'mcp.tool_invoke', started, t, { decision: 'deny', reason: 'guardrail', errorCode: 'content_blocked' }, { ...meta, ...guardMeta, arguments: recordedArgs, upstream_ms: upstreamMs, result_bytes: resultBytes, error: message });
+      return { content: [{ type: 'text', text: message }], isError: true };
+    }
     const originalResult = structuredClone(result);
     const resultVerdict = this.#inspect(caller, t, result, 'response');
     const recordedResult = recordedCopy(originalResult, resultVerdict?.findings ?? [], 'tool_result');
@@ -152,12 +178,16 @@ export class ToolCallPipeline {
   }
 
   #decide(caller: McpCaller, t: ListedTool, args: Record<string, unknown> | undefined, risk: number): AuthzDecision {
-    return this.deps.policies.engine.decide({
+    return this.deps.policies.engine.decide(this.#request(caller, t, args, risk));
+  }
+
+  #request(caller: McpCaller, t: ListedTool, args: Record<string, unknown> | undefined, risk: number): AuthzRequest {
+    return {
       principal: caller.principal,
       action: 'tools/call',
       resource: { type: 'Tool', id: t.tool, server: t.server.name },
       context: { clientIp: caller.clientIp, route: caller.route, risk, ...(args ? { arguments: args } : {}) },
-    });
+    };
   }
 
   #emit(caller: McpCaller, kind: string, started: bigint, t: ListedTool | null, o: Outcome, detail: Record<string, unknown>): void {

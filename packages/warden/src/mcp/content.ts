@@ -1,4 +1,5 @@
 import { ErrorCode, McpError, type GetPromptResult, type Prompt, type ReadResourceResult, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import { jsonInspectable } from '../guard/index.js';
 import type { McpCaller, ToolCallDeps } from './call.js';
 import { findingSummary, inspectMcp, mcpEvent, type McpOutcome, msSince } from './events.js';
 import { recordedCopy } from './record.js';
@@ -64,7 +65,7 @@ export class ContentPipeline {
   async #fetch<T extends object>(caller: McpCaller, started: bigint, server: McpUpstream, action: 'resources/read' | 'prompts/get', kind: string, meta: Record<string, unknown>, send: () => Promise<T>): Promise<T> {
     const emit = (o: McpOutcome, detail: Record<string, unknown>) => mcpEvent(this.deps.writer, caller, kind, started, server.name, o, { server: server.name, ...meta, ...detail });
     const decided = this.#decide(caller, server, action);
-    if (decided.decision === 'deny') {
+    if (decided.decision === 'deny' || decided.errors.length > 0) {
       emit({ decision: 'deny', reason: decided.reason, errorCode: 'policy_denied' }, {});
       throw rpcError(ErrorCode.InvalidRequest, `A policy does not allow ${action} on the MCP server "${server.name}".`);
     }
@@ -78,6 +79,10 @@ export class ContentPipeline {
       throw err instanceof McpError ? passedOn(err) : rpcError(ErrorCode.InternalError, message);
     }
     const upstreamMs = msSince(sent);
+    if (this.deps.guard && !jsonInspectable(result)) {
+      emit({ decision: 'deny', reason: 'guardrail', errorCode: 'content_blocked' }, { upstream_ms: upstreamMs });
+      throw rpcError(ErrorCode.InvalidRequest, `What the MCP server "${server.name}" returned nests too deep or holds too many strings for the guardrails to inspect, so it is withheld.`);
+    }
     const original = structuredClone(result);
     const label = `${server.name}/${typeof meta.uri === 'string' ? meta.uri : String(meta.prompt)}`;
     const v = inspectMcp(this.deps.guard, caller, label, result, 'response', 'document');
@@ -109,7 +114,10 @@ export class ContentPipeline {
     const orgId = caller.principal.orgId;
     const one = scope ? dir.server(orgId, scope) : undefined;
     const servers = scope ? (one ? [one] : []) : dir.serversFor(orgId);
-    const allowed = servers.filter((s) => this.#decide(caller, s, action).decision === 'allow');
+    const allowed = servers.filter((s) => {
+      const d = this.#decide(caller, s, action);
+      return d.decision === 'allow' && d.errors.length === 0;
+    });
     const lists = await Promise.allSettled(allowed.map(list));
     const items: Array<{ server: McpUpstream; item: T }> = [];
     const failed: Array<{ server: string; error: string }> = [];

@@ -27,6 +27,7 @@ interface Session {
   server: Server;
   /** Who opened it: only they may use it (a session id is not a credential). */
   owner: string;
+  orgId: string;
   scope: string | null;
   lastUsed: number;
 }
@@ -38,6 +39,8 @@ export interface McpGatewayOptions {
   idleTimeoutMs: number;
   /** Open sessions at most; an initialize beyond it is refused. */
   maxSessions: number;
+  /** Open sessions of one caller (key, user or agent) at most. */
+  maxSessionsPerCaller: number;
 }
 
 /** The caller of one HTTP request, handed through the SDK transport to the handlers of the messages it carries. */
@@ -111,11 +114,16 @@ export class McpGateway {
     }
     if (req.method !== 'POST' || !isInitialize(body)) return 'no_session';
     if (this.#sessions.size >= this.opts.maxSessions) return 'full';
+    // One caller cannot take every session: its own are capped too.
+    const owner = ownerOf(caller.principal);
+    let own = 0;
+    for (const x of this.#sessions.values()) if (x.owner === owner) own++;
+    if (own >= this.opts.maxSessionsPerCaller) return 'full';
     const server = this.#serverFor(scope);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (sid) => {
-        this.#sessions.set(sid, { transport, server, owner: ownerOf(caller.principal), scope, lastUsed: Date.now() });
+        this.#sessions.set(sid, { transport, server, owner: ownerOf(caller.principal), orgId: caller.principal.orgId, scope, lastUsed: Date.now() });
       },
     });
     transport.onclose = () => {
@@ -127,9 +135,11 @@ export class McpGateway {
   }
 
   /** An upstream server's tools, resources or prompts changed: every session that reaches it is told (notifications/…/list_changed). */
-  listChanged(serverName: string, kind: ListKind = 'tools'): void {
+  listChanged(serverName: string, kind: ListKind = 'tools', orgId?: string): void {
     for (const s of this.#sessions.values()) {
       if (s.scope !== null && s.scope !== serverName) continue;
+      // A server an org registered is news to that org's sessions only.
+      if (orgId !== undefined && s.orgId !== orgId) continue;
       const sent = kind === 'tools' ? s.server.sendToolListChanged() : kind === 'resources' ? s.server.sendResourceListChanged() : s.server.sendPromptListChanged();
       void sent.catch(() => {});
     }

@@ -69,7 +69,7 @@ export class StderrLog {
     }
     this.#tokens--;
     this.#reportDropped();
-    this.log.warn({ mcp_server: this.server, stderr: this.#scrub(line), ...(truncated ? { truncated: true } : {}) }, 'MCP server stderr');
+    this.log.warn({ mcp_server: this.server, stderr: this.#scrub(line, truncated), ...(truncated ? { truncated: true } : {}) }, 'MCP server stderr');
   }
 
   #reportDropped(): void {
@@ -78,9 +78,20 @@ export class StderrLog {
     this.#dropped = 0;
   }
 
-  #scrub(line: string): string {
+  #scrub(line: string, truncated = false): string {
     let out = line;
     for (const s of this.#secrets) out = out.split(s).join('[redacted]');
+    // A cut line may end in the first part of a secret: that part goes too.
+    if (truncated) {
+      for (const s of this.#secrets) {
+        for (let k = s.length - 1; k >= 4; k--) {
+          if (out.endsWith(s.slice(0, k))) {
+            out = `${out.slice(0, out.length - k)}[redacted]`;
+            break;
+          }
+        }
+      }
+    }
     return out;
   }
 }

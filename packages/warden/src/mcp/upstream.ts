@@ -330,10 +330,13 @@ function ownSignals(): typeof fetch {
     }
     const own = new AbortController();
     inflight.add(own);
+    // The GET is the server's stream for the whole session: it stays abortable until the session closes
+    // (a few per session at most, one per reconnect). A POST's answer is read at once.
+    const stream = (init.method ?? 'GET').toUpperCase() === 'GET';
     try {
       return await fetch(url, { ...init, signal: own.signal });
     } finally {
-      inflight.delete(own);
+      if (!stream) inflight.delete(own);
     }
   };
 }

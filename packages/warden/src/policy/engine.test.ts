@@ -329,3 +329,44 @@ describe('hooks', () => {
     expect(engine.decide(llmCall(agent)).decision).toBe('allow');
   });
 });
+
+describe('@approval forbids', () => {
+  const HOLD = `@id("hold-big")
+@approval("required")
+forbid (principal, action == Warden::Action::"tools/call", resource)
+when { context has arguments && context.arguments has amount && context.arguments.amount > 100 };`;
+  const loaded = () => {
+    const e = new PolicyEngine();
+    expect(e.load([doc('hold', HOLD)]).ok).toBe(true);
+    return e;
+  };
+
+  it('can be lifted by approval when a permit allows the call otherwise', () => {
+    const e = loaded();
+    const req = toolCall(agent, { amount: 500 });
+    const d = e.decide(req);
+    expect(d).toMatchObject({ decision: 'deny', reason: 'forbid', policyIds: ['hold-big'] });
+    expect(e.needsApproval(req, d)).toBe(true);
+  });
+
+  it('cannot lift a deny that no permit would allow (a guest has no MCP permit)', () => {
+    const e = loaded();
+    const req = toolCall(principal(['guest']), { amount: 500 });
+    const d = e.decide(req);
+    expect(d.decision).toBe('deny');
+    expect(e.needsApproval(req, d)).toBe(false);
+  });
+
+  it('cannot lift a deny that an ordinary forbid also made', () => {
+    const e = new PolicyEngine();
+    expect(e.load([doc('hold', HOLD), doc('etc', FORBID_ETC)]).ok).toBe(true);
+    const req = toolCall(agent, { amount: 500, path: '/etc/passwd' });
+    expect(e.needsApproval(req, e.decide(req))).toBe(false);
+  });
+
+  it('reports an argument Cedar cannot compare as an error, which callers must treat as a deny', () => {
+    const e = loaded();
+    const d = e.decide(toolCall(agent, { amount: 1e20 }));
+    expect(d.errors.length).toBeGreaterThan(0);
+  });
+});

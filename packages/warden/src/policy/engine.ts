@@ -166,16 +166,26 @@ export class PolicyEngine {
 
   /**
    * Whether a deny can be lifted by a person's approval: every forbid that
-   * decided it is annotated `@approval` (and some permit allowed the call, or
-   * the reason would be no_permit). Any other forbid, an error or no permit
-   * is a plain deny.
+   * decided it is annotated `@approval`, and without those forbids the same
+   * request is allowed (a permit matches, and no policy fails to evaluate).
+   * Any other forbid, an error or no permit is a plain deny.
    */
-  needsApproval(orgId: string, d: AuthzDecision): boolean {
-    if (d.decision !== 'deny' || d.reason !== 'forbid' || d.policyIds.length === 0) return false;
+  needsApproval(req: AuthzRequest, d: AuthzDecision): boolean {
+    if (d.decision !== 'deny' || d.reason !== 'forbid' || d.policyIds.length === 0 || d.errors.length > 0) return false;
     const snap = this.#snapshot;
+    const orgId = req.principal.orgId;
     const approval = new Set<string>();
     for (const p of [...snap.global, ...(snap.byOrg.get(orgId) ?? [])]) if (p.approval) approval.add(p.id);
-    return d.policyIds.every((id) => approval.has(id));
+    if (!d.policyIds.every((id) => approval.has(id))) return false;
+    let built: CedarRequest | string;
+    try {
+      built = toCedarRequest(req);
+    } catch {
+      return false;
+    }
+    if (typeof built === 'string') return false;
+    const without = this.#evaluate(built, orgId, true);
+    return without.decision === 'allow' && without.errors.length === 0;
   }
 
   /** The load issues of one org's own documents, when they did not load. */
@@ -282,7 +292,7 @@ export class PolicyEngine {
     });
   }
 
-  #evaluate(built: CedarRequest, orgId: string): AuthzDecision {
+  #evaluate(built: CedarRequest, orgId: string, withoutApproval = false): AuthzDecision {
     let answer: AuthorizationAnswer;
     try {
       answer = statefulIsAuthorized({
@@ -291,7 +301,7 @@ export class PolicyEngine {
         resource: built.resource,
         context: built.context,
         entities: built.entities,
-        preparsedPolicySetId: this.#preparedSetFor(orgId),
+        preparsedPolicySetId: this.#preparedSetFor(orgId, withoutApproval),
       });
     } catch (err) {
       return errorDecision([`policy evaluation failed: ${errorMessage(err)}`]);
@@ -310,18 +320,19 @@ export class PolicyEngine {
   }
 
   /** Preparses an org's effective set on first use in a generation. */
-  #preparedSetFor(orgId: string): string {
+  #preparedSetFor(orgId: string, withoutApproval = false): string {
     const own = this.#snapshot.byOrg.get(orgId);
     const scope = own === undefined ? GLOBAL_SCOPE : orgId;
-    const ready = this.#prepared.get(scope);
+    const key = withoutApproval ? `${scope}|without-approval` : scope;
+    const ready = this.#prepared.get(key);
     if (ready !== undefined) return ready;
     const policies = own === undefined ? this.#snapshot.global : [...this.#snapshot.global, ...own];
-    const setId = this.#setIdFor(scope);
+    const setId = withoutApproval ? `${this.#setIdFor(scope)}.without-approval` : this.#setIdFor(scope);
     const staticPolicies: Record<string, string> = {};
-    for (const p of policies) staticPolicies[p.id] = p.text;
+    for (const p of policies) if (!withoutApproval || !p.approval) staticPolicies[p.id] = p.text;
     const answer = preparsePolicySet(setId, { staticPolicies });
     if (answer.type === 'failure') throw new Error(answer.errors.map((e) => e.message).join('; '));
-    this.#prepared.set(scope, setId);
+    this.#prepared.set(key, setId);
     return setId;
   }
 
@@ -335,7 +346,9 @@ export class PolicyEngine {
    */
   #releaseRemovedScopes(next: Map<string, CompiledPolicy[]>): void {
     for (const orgId of this.#snapshot.byOrg.keys()) {
-      if (!next.has(orgId)) preparsePolicySet(this.#setIdFor(orgId), { staticPolicies: {} });
+      if (next.has(orgId)) continue;
+      preparsePolicySet(this.#setIdFor(orgId), { staticPolicies: {} });
+      preparsePolicySet(`${this.#setIdFor(orgId)}.without-approval`, { staticPolicies: {} });
     }
   }
 }

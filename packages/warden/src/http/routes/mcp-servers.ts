@@ -33,7 +33,7 @@ export function mcpServerRoutes(deps: Pick<ServerDeps, 'storage' | 'secretBox' |
 
     app.get('/api/v1/mcp/servers', needs('mcp_servers:read'), async (request) => {
       const orgId = orgOf(request);
-      const configured = deps.config.mcp.servers.map((s) => ({ name: s.name, source: 'config', url: 'url' in s ? s.url : null, header_names: Object.keys(s.headers ?? {}).sort(), timeout_ms: s.timeout_ms, refresh_s: s.refresh_s }));
+      const configured = deps.config.mcp.servers.map((s) => ({ name: s.name, source: 'config', url: 'url' in s && s.url ? originOnly(s.url) : null, header_names: Object.keys(s.headers ?? {}).sort(), timeout_ms: s.timeout_ms, refresh_s: s.refresh_s }));
       const own = (await dir.listMcpServers(orgId)).map((r) => ({
         name: r.name,
         source: 'api',
@@ -75,4 +75,13 @@ export function mcpServerRoutes(deps: Pick<ServerDeps, 'storage' | 'secretBox' |
       return reply.code(204).send();
     });
   };
+}
+
+/** A configured server's address as other orgs' admins may see it: its origin, never a path or query that could hold a token. */
+function originOnly(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid url)';
+  }
 }
