@@ -17,9 +17,17 @@ export class ArgumentValidator {
   readonly #modern = new Ajv2020({ allErrors: false, strict: false, validateFormats: false, addUsedSchema: false });
   readonly #draft7 = new Ajv({ allErrors: false, strict: false, validateFormats: false, addUsedSchema: false });
   readonly #compiled = new Map<string, ValidateFunction | Error>();
+  /** In front: by the schema object itself, so a cached tool list's calls skip serialising it. */
+  readonly #byObject = new WeakMap<object, ValidateFunction | Error>();
 
   /** null when the arguments are valid, else a sentence naming the field and what is wrong with it. */
   check(schema: object, args: Record<string, unknown>): string | null {
+    const v = this.#byObject.get(schema) ?? this.#validator(schema);
+    if (v instanceof Error) return v.message;
+    return v(args) ? null : describe(v.errors?.[0]);
+  }
+
+  #validator(schema: object): ValidateFunction | Error {
     const text = JSON.stringify(schema);
     let v = this.#compiled.get(text);
     if (v === undefined) {
@@ -35,8 +43,8 @@ export class ArgumentValidator {
       if (this.#compiled.size >= MAX_VALIDATORS) this.#compiled.delete(this.#compiled.keys().next().value!);
       this.#compiled.set(text, v);
     }
-    if (v instanceof Error) return v.message;
-    return v(args) ? null : describe(v.errors?.[0]);
+    this.#byObject.set(schema, v);
+    return v;
   }
 }
 
