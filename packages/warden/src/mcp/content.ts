@@ -54,7 +54,7 @@ export class ContentPipeline {
     }
     if (!server) throw rpcError(ErrorCode.InvalidParams, `There is no prompt "${name}": names at /mcp are the server's name, "${NAME_SEPARATOR}", then the prompt's.`);
     const s = server;
-    return this.#fetch(caller, started, s, 'prompts/get', 'mcp.prompt_get', { prompt, arguments: recordedCopy(args, this.#argFindings(caller, s, prompt, args), 'user') }, () => s.getPrompt(prompt, args, signal));
+    return this.#fetch(caller, started, s, 'prompts/get', 'mcp.prompt_get', { prompt, arguments: recordedCopy(structuredClone(args), this.#argFindings(caller, s, prompt, args), 'user') }, () => s.getPrompt(prompt, args, signal));
   }
 
   /** Findings in a prompt's arguments, for the redacted copy its event keeps (prompt arguments are not blocked: they fill a template). */

@@ -7,11 +7,12 @@ export const MAX_RECORDED_JSON = 8 * 1024;
  * What an event keeps of a tool call's arguments or result: a copy with
  * every PII and secret value the guardrails found replaced by its typed
  * placeholder (whatever the configured action, so flagged values are never
- * stored either), cut at MAX_RECORDED_JSON. `original` is the value as it
- * was inspected, `findings` what inspecting it found.
+ * stored either), cut at MAX_RECORDED_JSON. `original` is a copy of the
+ * value as it was inspected (changed in place), `findings` what inspecting it found.
  */
 export function recordedCopy(original: unknown, findings: readonly RecordedFinding[], source: TextSource): unknown {
-  const copy: unknown = original === undefined ? null : JSON.parse(JSON.stringify(original));
+  // Callers hand in a copy of their own (taken before the guardrails may redact in place): it is rewritten here, not copied again.
+  const copy: unknown = original === undefined ? null : original;
   if (findings.length > 0) {
     const byWhere = new Map<string, RecordedFinding[]>();
     for (const f of findings) if (f.category !== 'injection') byWhere.set(f.where, [...(byWhere.get(f.where) ?? []), f]);
